@@ -1,0 +1,51 @@
+# ferrocks: `make run` starts a server, `make test` runs every test.
+# Cargo's target directory lives outside the clone so RocksDB (about 18
+# minutes to compile) is built once and reused by later builds and CI.
+
+CARGO_TARGET_DIR ?= $(HOME)/.cache/ferrocks/target
+export CARGO_TARGET_DIR
+BIN := $(CARGO_TARGET_DIR)/release/ferrocks
+export FERROCKS_BIN ?= $(BIN)
+
+.PHONY: run build test test-rust test-tcl deps bench fmt clippy
+
+build: deps
+	cargo build --release
+
+run: build
+	$(BIN) -c conf/ferrocks.conf
+
+# Installs what a fresh Debian machine lacks: libclang for RocksDB's
+# bindings, redis-tools (redis-cli, redis-benchmark), redis-server (the
+# reference the benchmarks compare against) and tcl for tests-tcl.
+deps:
+	@missing=""; \
+	command -v clang >/dev/null 2>&1 && [ -n "$$(ls /usr/lib/llvm-*/lib/libclang*.so* 2>/dev/null)" ] || missing="$$missing libclang-dev clang"; \
+	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v tclsh >/dev/null 2>&1 || missing="$$missing tcl"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: deps
+	cargo test --release
+	cargo build --release
+	tclsh tests-tcl/run.tcl
+
+test-rust: deps
+	cargo test --release
+
+test-tcl: build
+	tclsh tests-tcl/run.tcl
+
+bench: build
+	bash benches/bench.sh
+
+fmt:
+	cargo fmt --all
+
+clippy:
+	cargo clippy --release --all-targets -- -D warnings

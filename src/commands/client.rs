@@ -1,0 +1,343 @@
+//! AUTH, HELLO and CLIENT.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::args::{int, is, lower, text};
+use super::error::{CmdError, CmdResult};
+use super::Ctx;
+use crate::protocol::Reply;
+use crate::server::clients::ClientShared;
+use crate::server::session::ReplyMode;
+
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/// Checks a password against requirepass and namespace tokens and updates
+/// the session.
+fn authenticate(ctx: &mut Ctx, user: Option<&[u8]>, password: &[u8]) -> Result<(), CmdError> {
+    let cfg = ctx.server.config.read();
+    let requirepass = cfg.get("requirepass");
+    if requirepass.is_empty() {
+        return Err(CmdError::err(
+            "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ));
+    }
+    if user.is_some_and(|u| u != b"default") {
+        return Err(CmdError::Other(WRONGPASS.into()));
+    }
+    if password == requirepass.as_bytes() {
+        ctx.session.authenticated = true;
+        ctx.session.admin = true;
+        ctx.session.namespace.clear();
+    } else if let Some((name, _)) = cfg
+        .namespaces
+        .iter()
+        .find(|(_, token)| token.as_bytes() == password)
+    {
+        ctx.session.authenticated = true;
+        ctx.session.admin = false;
+        ctx.session.namespace = name.as_bytes().to_vec();
+    } else {
+        return Err(CmdError::Other(WRONGPASS.into()));
+    }
+    drop(cfg);
+    *ctx.session.shared.namespace.lock() = ctx.session.namespace_name();
+    Ok(())
+}
+
+/// AUTH [username] password
+pub fn auth(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    match args.len() {
+        2 => authenticate(ctx, None, &args[1])?,
+        3 => authenticate(ctx, Some(&args[1]), &args[2])?,
+        _ => return Err(CmdError::Syntax),
+    }
+    Ok(Reply::ok())
+}
+
+/// HELLO [protover [AUTH user pass] [SETNAME name]]
+pub fn hello(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let mut resp = ctx.session.resp;
+    if args.len() >= 2 {
+        let v = int(&args[1])
+            .map_err(|_| CmdError::err("Protocol version is not an integer or out of range"))?;
+        if v != 2 && v != 3 {
+            return Err(CmdError::Other(
+                "NOPROTO unsupported protocol version".into(),
+            ));
+        }
+        resp = v as u8;
+    }
+    let mut i = 2;
+    let mut setname = None;
+    while i < args.len() {
+        if is(&args[i], "auth") && i + 2 < args.len() {
+            authenticate(ctx, Some(&args[i + 1]), &args[i + 2])?;
+            i += 3;
+        } else if is(&args[i], "setname") && i + 1 < args.len() {
+            setname = Some(args[i + 1].clone());
+            i += 2;
+        } else {
+            return Err(CmdError::err(format!(
+                "Syntax error in HELLO option '{}'",
+                text(&args[i])
+            )));
+        }
+    }
+    if !ctx.session.authenticated {
+        return Err(CmdError::NoAuth);
+    }
+    if let Some(name) = setname {
+        set_name(&ctx.session.shared, &name)?;
+    }
+    ctx.session.resp = resp;
+    ctx.session.shared.resp.store(resp, Ordering::Relaxed);
+    let cluster = ctx.server.config.read().bool("cluster-enabled");
+    Ok(Reply::Map(vec![
+        (Reply::bulk("server"), Reply::bulk("redis")),
+        (
+            Reply::bulk("version"),
+            Reply::bulk(crate::REDIS_COMPAT_VERSION),
+        ),
+        (Reply::bulk("proto"), Reply::Integer(resp as i64)),
+        (
+            Reply::bulk("id"),
+            Reply::Integer(ctx.session.shared.id as i64),
+        ),
+        (
+            Reply::bulk("mode"),
+            Reply::bulk(if cluster { "cluster" } else { "standalone" }),
+        ),
+        (Reply::bulk("role"), Reply::bulk("master")),
+        (Reply::bulk("modules"), Reply::Array(vec![])),
+    ]))
+}
+
+fn set_name(shared: &ClientShared, name: &[u8]) -> Result<(), CmdError> {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err(CmdError::err(
+            "Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    *shared.name.lock() = String::from_utf8_lossy(name).into_owned();
+    Ok(())
+}
+
+/// One line of CLIENT LIST / CLIENT INFO, with Redis's field names.
+fn describe(ctx: &Ctx, c: &ClientShared) -> String {
+    let cmd = c.last_cmd.load(Ordering::Relaxed);
+    let cmd = super::COMMANDS.get(cmd).map(|s| s.name).unwrap_or("NULL");
+    let (lib_name, lib_ver) = c.lib.lock().clone();
+    let ns = c.namespace.lock().clone();
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} namespace={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        c.name.lock(),
+        c.created.elapsed().as_secs(),
+        c.idle_secs(),
+        c.qbuf.load(Ordering::Relaxed),
+        c.omem.load(Ordering::Relaxed),
+        cmd,
+        c.resp.load(Ordering::Relaxed),
+        lib_name,
+        lib_ver,
+        if ns.is_empty() { ctx.session.namespace_name() } else { ns },
+    )
+}
+
+/// Filters of CLIENT KILL's new form.
+fn kill_filtered(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let mut id = None;
+    let mut addr = None;
+    let mut laddr = None;
+    let mut skipme = true;
+    let mut i = 2;
+    while i < args.len() {
+        let value = args.get(i + 1).ok_or(CmdError::Syntax)?;
+        match lower(&args[i]).as_str() {
+            "id" => {
+                id = Some(
+                    int(value).map_err(|_| CmdError::err("client-id should be greater than 0"))?,
+                )
+            }
+            "addr" => addr = Some(text(value)),
+            "laddr" => laddr = Some(text(value)),
+            "skipme" => {
+                skipme = match lower(value).as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(CmdError::Syntax),
+                }
+            }
+            "type" | "user" | "maxage" => {}
+            _ => return Err(CmdError::Syntax),
+        }
+        i += 2;
+    }
+    let me = ctx.session.shared.id;
+    let mut killed = 0;
+    for c in ctx.server.clients.all() {
+        if id.is_some_and(|v| v != c.id as i64)
+            || addr.as_ref().is_some_and(|a| *a != c.addr)
+            || laddr.as_ref().is_some_and(|a| *a != c.laddr)
+            || (skipme && c.id == me)
+        {
+            continue;
+        }
+        c.kill();
+        killed += 1;
+    }
+    Ok(Reply::Integer(killed))
+}
+
+/// CLIENT subcommands.
+pub fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let sub = lower(&args[1]);
+    let arity = |n: usize| -> Result<(), CmdError> {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(CmdError::Arity(format!("client|{sub}")))
+        }
+    };
+    match sub.as_str() {
+        "id" => {
+            arity(2)?;
+            Ok(Reply::Integer(ctx.session.shared.id as i64))
+        }
+        "getname" => {
+            arity(2)?;
+            let name = ctx.session.shared.name.lock().clone();
+            Ok(if name.is_empty() {
+                Reply::Nil
+            } else {
+                Reply::bulk(name)
+            })
+        }
+        "setname" => {
+            arity(3)?;
+            set_name(&ctx.session.shared, &args[2])?;
+            Ok(Reply::ok())
+        }
+        "info" => {
+            arity(2)?;
+            let line = describe(ctx, &ctx.session.shared.clone());
+            Ok(Reply::Verbatim(line + "\n"))
+        }
+        "list" => {
+            let mut ids: Option<Vec<i64>> = None;
+            if args.len() > 2 {
+                if is(&args[2], "id") && args.len() > 3 {
+                    ids = Some(args[3..].iter().map(|a| int(a)).collect::<Result<_, _>>()?);
+                } else if is(&args[2], "type") && args.len() == 4 {
+                    // Every client is a "normal" client here.
+                } else {
+                    return Err(CmdError::Syntax);
+                }
+            }
+            let mut out = String::new();
+            for c in ctx.server.clients.all() {
+                if ids
+                    .as_ref()
+                    .is_some_and(|ids| !ids.contains(&(c.id as i64)))
+                {
+                    continue;
+                }
+                out.push_str(&describe(ctx, &c));
+                out.push('\n');
+            }
+            Ok(Reply::Verbatim(out))
+        }
+        "kill" => {
+            if args.len() == 3 {
+                let target = text(&args[2]);
+                match ctx
+                    .server
+                    .clients
+                    .all()
+                    .into_iter()
+                    .find(|c| c.addr == target)
+                {
+                    Some(c) => {
+                        c.kill();
+                        Ok(Reply::ok())
+                    }
+                    None => Err(CmdError::err("No such client")),
+                }
+            } else if args.len() >= 4 && args.len().is_multiple_of(2) {
+                kill_filtered(ctx, args)
+            } else {
+                Err(CmdError::Syntax)
+            }
+        }
+        "setinfo" => {
+            arity(4)?;
+            let value = text(&args[3]);
+            if value.contains([' ', '\n']) {
+                return Err(CmdError::err(format!(
+                    "{} cannot contain spaces, newlines or special characters.",
+                    text(&args[2])
+                )));
+            }
+            let mut lib = ctx.session.shared.lib.lock();
+            match lower(&args[2]).as_str() {
+                "lib-name" => lib.0 = value,
+                "lib-ver" => lib.1 = value,
+                _ => {
+                    return Err(CmdError::err(format!(
+                        "Unrecognized option '{}'",
+                        text(&args[2])
+                    )))
+                }
+            }
+            Ok(Reply::ok())
+        }
+        "no-evict" | "no-touch" => {
+            arity(3)?;
+            match lower(&args[2]).as_str() {
+                "on" | "off" => Ok(Reply::ok()),
+                _ => Err(CmdError::Syntax),
+            }
+        }
+        "reply" => {
+            arity(3)?;
+            match lower(&args[2]).as_str() {
+                "on" => {
+                    ctx.session.reply_mode = ReplyMode::On;
+                    Ok(Reply::ok())
+                }
+                "off" => {
+                    ctx.session.reply_mode = ReplyMode::Off;
+                    Ok(Reply::ok())
+                }
+                "skip" => {
+                    ctx.session.reply_mode = ReplyMode::SkipNext;
+                    Ok(Reply::ok())
+                }
+                _ => Err(CmdError::Syntax),
+            }
+        }
+        "help" => Ok(Reply::Array(
+            [
+                "CLIENT <subcommand> [<arg> ...]. Subcommands are:",
+                "ID",
+                "INFO",
+                "LIST [TYPE normal] [ID id ...]",
+                "KILL <ip:port> | KILL <filter> <value> ...",
+                "GETNAME",
+                "SETNAME <name>",
+                "SETINFO LIB-NAME|LIB-VER <value>",
+                "REPLY ON|OFF|SKIP",
+                "NO-EVICT ON|OFF",
+            ]
+            .iter()
+            .map(|s| Reply::Status(s.to_string()))
+            .collect(),
+        )),
+        _ => Err(CmdError::UnknownSubcommand(text(&args[1]), "CLIENT".into())),
+    }
+}

@@ -1,0 +1,125 @@
+//! COMMAND, COMMAND COUNT/INFO/DOCS/LIST/GETKEYS: generated from the table.
+
+use bytes::Bytes;
+
+use super::args::{lower, text};
+use super::error::{CmdError, CmdResult};
+use super::flags::{self, NAMES};
+use super::{CommandSpec, Ctx, COMMANDS};
+use crate::protocol::Reply;
+
+fn info_of(spec: &CommandSpec) -> Reply {
+    let flag_names: Vec<Reply> = NAMES
+        .iter()
+        .filter(|(bit, _)| spec.has(*bit))
+        .map(|(_, name)| Reply::Status((*name).into()))
+        .collect();
+    let mut categories = vec![Reply::Status(format!("@{}", spec.group))];
+    categories.push(Reply::Status(
+        if spec.has(flags::WRITE) {
+            "@write"
+        } else {
+            "@read"
+        }
+        .into(),
+    ));
+    categories.push(Reply::Status(
+        if spec.has(flags::FAST) {
+            "@fast"
+        } else {
+            "@slow"
+        }
+        .into(),
+    ));
+    if spec.has(flags::ADMIN) {
+        categories.push(Reply::Status("@admin".into()));
+        categories.push(Reply::Status("@dangerous".into()));
+    }
+    Reply::Array(vec![
+        Reply::bulk(spec.name),
+        Reply::Integer(spec.arity as i64),
+        Reply::Set(flag_names),
+        Reply::Integer(spec.first_key as i64),
+        Reply::Integer(spec.last_key as i64),
+        Reply::Integer(spec.key_step as i64),
+        Reply::Set(categories),
+        Reply::Array(vec![]),
+        Reply::Array(vec![]),
+        Reply::Array(vec![]),
+    ])
+}
+
+fn docs_of(spec: &CommandSpec) -> Reply {
+    Reply::Map(vec![
+        (Reply::bulk("summary"), Reply::bulk(spec.summary)),
+        (Reply::bulk("since"), Reply::bulk("1.0.0")),
+        (Reply::bulk("group"), Reply::bulk(spec.group)),
+    ])
+}
+
+fn find(name: &[u8]) -> Option<&'static CommandSpec> {
+    let lower = lower(name);
+    COMMANDS.iter().find(|c| c.name == lower)
+}
+
+/// COMMAND [COUNT | INFO name... | DOCS [name...] | LIST | GETKEYS cmd args...]
+pub fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if args.len() == 1 {
+        return Ok(Reply::Array(COMMANDS.iter().map(info_of).collect()));
+    }
+    match lower(&args[1]).as_str() {
+        "count" => Ok(Reply::Integer(COMMANDS.len() as i64)),
+        "list" => Ok(Reply::bulk_array(COMMANDS.iter().map(|c| c.name))),
+        "info" => {
+            if args.len() == 2 {
+                return Ok(Reply::Array(COMMANDS.iter().map(info_of).collect()));
+            }
+            Ok(Reply::Array(
+                args[2..]
+                    .iter()
+                    .map(|n| find(n).map(info_of).unwrap_or(Reply::NilArray))
+                    .collect(),
+            ))
+        }
+        "docs" => {
+            let specs: Vec<&CommandSpec> = if args.len() == 2 {
+                COMMANDS.iter().collect()
+            } else {
+                args[2..].iter().filter_map(|n| find(n)).collect()
+            };
+            Ok(Reply::Map(
+                specs
+                    .into_iter()
+                    .map(|s| (Reply::bulk(s.name), docs_of(s)))
+                    .collect(),
+            ))
+        }
+        "getkeys" => {
+            if args.len() < 3 {
+                return Err(CmdError::Arity("command|getkeys".into()));
+            }
+            let Some((_, spec)) = ctx.server.commands.lookup(&args[2]) else {
+                return Err(CmdError::err("Invalid command specified"));
+            };
+            let cmd_args = &args[2..];
+            if !spec.arity_ok(cmd_args.len()) {
+                return Err(CmdError::err(
+                    "Invalid number of arguments specified for command",
+                ));
+            }
+            let keys = spec.key_indexes(cmd_args.len());
+            if keys.is_empty() {
+                return Err(CmdError::err("The command has no key arguments"));
+            }
+            Ok(Reply::Array(
+                keys.into_iter()
+                    .map(|i| Reply::Bulk(cmd_args[i].clone()))
+                    .collect(),
+            ))
+        }
+        _ => Err(CmdError::UnknownSubcommand(
+            text(&args[1]),
+            "COMMAND".into(),
+        )),
+    }
+}

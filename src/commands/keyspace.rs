@@ -1,0 +1,291 @@
+//! Keyspace commands: DEL, EXISTS, TYPE, TTLs, KEYS, SCAN, RENAME, COPY,
+//! DBSIZE and the flushes.
+
+use bytes::Bytes;
+
+use super::args::{int, is, lower};
+use super::error::{CmdError, CmdResult};
+use super::Ctx;
+use crate::protocol::Reply;
+use crate::storage::metadata::DataType;
+use crate::types::keyspace::{flush_all, ExpireCondition, ScanFilter};
+use crate::util::now_ms;
+
+/// DEL key [key ...] (also UNLINK)
+pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    Ok(Reply::Integer(ctx.db().del(&args[1..])?))
+}
+
+/// EXISTS key [key ...]
+pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    Ok(Reply::Integer(ctx.db().exists(&args[1..])?))
+}
+
+/// TYPE key
+pub fn type_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let name = ctx
+        .db()
+        .type_of(&args[1])?
+        .map(DataType::name)
+        .unwrap_or("none");
+    Ok(Reply::Status(name.into()))
+}
+
+fn parse_expire_condition(args: &[Bytes]) -> Result<ExpireCondition, CmdError> {
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for a in args {
+        match lower(a).as_str() {
+            "nx" => nx = true,
+            "xx" => xx = true,
+            "gt" => gt = true,
+            "lt" => lt = true,
+            other => return Err(CmdError::err(format!("Unsupported option {other}"))),
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(CmdError::err(
+            "NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if gt && lt {
+        return Err(CmdError::err(
+            "GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(ExpireCondition { nx, xx, gt, lt })
+}
+
+fn expire_generic(ctx: &mut Ctx, args: &[Bytes], unit_ms: i64, absolute: bool) -> CmdResult {
+    let cmd = lower(&args[0]);
+    let n = int(&args[2])?;
+    let cond = parse_expire_condition(&args[3..])?;
+    let ms = n
+        .checked_mul(unit_ms)
+        .ok_or_else(|| CmdError::InvalidExpire(cmd.clone()))?;
+    let at = if absolute {
+        ms
+    } else {
+        ms.checked_add(now_ms() as i64)
+            .ok_or_else(|| CmdError::InvalidExpire(cmd.clone()))?
+    };
+    // A time at or before now (including negative) deletes the key.
+    let at = at.max(1) as u64;
+    Ok(Reply::Integer(
+        ctx.db().expire_at(&args[1], at, cond)? as i64
+    ))
+}
+
+/// EXPIRE key seconds [NX|XX|GT|LT]
+pub fn expire(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    expire_generic(ctx, args, 1000, false)
+}
+
+/// PEXPIRE key ms [NX|XX|GT|LT]
+pub fn pexpire(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    expire_generic(ctx, args, 1, false)
+}
+
+/// EXPIREAT key unix-seconds [NX|XX|GT|LT]
+pub fn expireat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    expire_generic(ctx, args, 1000, true)
+}
+
+/// PEXPIREAT key unix-ms [NX|XX|GT|LT]
+pub fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    expire_generic(ctx, args, 1, true)
+}
+
+fn ttl_generic(ctx: &mut Ctx, key: &[u8], absolute: bool, unit_ms: u64) -> CmdResult {
+    Ok(Reply::Integer(match ctx.db().expire_time(key)? {
+        None => -2,
+        Some(0) => -1,
+        Some(at) if absolute => (at / unit_ms) as i64,
+        Some(at) => {
+            let left = at.saturating_sub(now_ms());
+            // Round to the nearest unit like Redis does for TTL.
+            ((left + unit_ms / 2) / unit_ms) as i64
+        }
+    }))
+}
+
+/// TTL key
+pub fn ttl(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    ttl_generic(ctx, &args[1], false, 1000)
+}
+
+/// PTTL key
+pub fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    ttl_generic(ctx, &args[1], false, 1)
+}
+
+/// EXPIRETIME key
+pub fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    ttl_generic(ctx, &args[1], true, 1000)
+}
+
+/// PEXPIRETIME key
+pub fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    ttl_generic(ctx, &args[1], true, 1)
+}
+
+/// PERSIST key
+pub fn persist(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    Ok(Reply::Integer(ctx.db().persist(&args[1])? as i64))
+}
+
+/// KEYS pattern
+pub fn keys(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let filter = ScanFilter {
+        pattern: if &args[1][..] == b"*" {
+            None
+        } else {
+            Some(&args[1])
+        },
+        dtype: None,
+    };
+    Ok(Reply::bulk_array(ctx.db().keys(&filter)?))
+}
+
+fn parse_type_name(name: &[u8]) -> Option<DataType> {
+    Some(match lower(name).as_str() {
+        "string" => DataType::String,
+        "hash" => DataType::Hash,
+        "list" => DataType::List,
+        "set" => DataType::Set,
+        "zset" => DataType::ZSet,
+        _ => return None,
+    })
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]
+pub fn scan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let cursor: u64 = std::str::from_utf8(&args[1])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let mut pattern: Option<&[u8]> = None;
+    let mut count = 10usize;
+    let mut dtype = None;
+    let mut unknown_type = false;
+    let mut i = 2;
+    while i < args.len() {
+        let value = args.get(i + 1).ok_or(CmdError::Syntax)?;
+        if is(&args[i], "match") {
+            pattern = if &value[..] == b"*" {
+                None
+            } else {
+                Some(value)
+            };
+        } else if is(&args[i], "count") {
+            let n = int(value)?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            count = n.min(1_000_000) as usize;
+        } else if is(&args[i], "type") {
+            dtype = parse_type_name(value);
+            unknown_type = dtype.is_none();
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let position = ctx.server.cursors.load(cursor);
+    if cursor != 0 && position.is_none() {
+        // A forgotten cursor restarts the scan rather than failing it.
+        tracing::debug!("unknown SCAN cursor {}, restarting", cursor);
+    }
+    let filter = ScanFilter { pattern, dtype };
+    let page = ctx.db().scan(position.as_deref(), count, &filter)?;
+    let next = match page.next {
+        Some(pos) => ctx.server.cursors.save(pos),
+        None => 0,
+    };
+    let keys = if unknown_type { Vec::new() } else { page.keys };
+    Ok(Reply::Array(vec![
+        Reply::bulk(next.to_string()),
+        Reply::bulk_array(keys),
+    ]))
+}
+
+/// RANDOMKEY
+pub fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
+    Ok(Reply::opt_bulk(ctx.db().random_key()?))
+}
+
+/// RENAME src dst
+pub fn rename(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    ctx.db().rename(&args[1], &args[2], false)?;
+    Ok(Reply::ok())
+}
+
+/// RENAMENX src dst
+pub fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    Ok(Reply::Integer(
+        ctx.db().rename(&args[1], &args[2], true)? as i64
+    ))
+}
+
+/// COPY src dst [DB n] [REPLACE]
+pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        if is(&args[i], "replace") {
+            replace = true;
+            i += 1;
+        } else if is(&args[i], "db") && i + 1 < args.len() {
+            // Namespaces, not numbered databases, isolate data here, so
+            // every DB index is the same keyspace.
+            let db = int(&args[i + 1])?;
+            if db < 0 {
+                return Err(CmdError::err("DB index is out of range"));
+            }
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if args[1] == args[2] {
+        return Err(CmdError::err("source and destination objects are the same"));
+    }
+    Ok(Reply::Integer(
+        ctx.db().copy(&args[1], &args[2], replace)? as i64
+    ))
+}
+
+/// DBSIZE [SCAN]
+pub fn dbsize(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    match args.len() {
+        1 => Ok(Reply::Integer(ctx.db().count_keys()?.0 as i64)),
+        2 if is(&args[1], "scan") => {
+            // kvrocks starts a background recount; ours is synchronous and
+            // DBSIZE is always exact, so this only confirms.
+            ctx.db().count_keys()?;
+            Ok(Reply::ok())
+        }
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+fn parse_flush_mode(args: &[Bytes]) -> Result<(), CmdError> {
+    match args.len() {
+        1 => Ok(()),
+        2 if is(&args[1], "async") || is(&args[1], "sync") => Ok(()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// FLUSHDB [ASYNC|SYNC]: the client's namespace only.
+pub fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    parse_flush_mode(args)?;
+    ctx.db().flush()?;
+    Ok(Reply::ok())
+}
+
+/// FLUSHALL [ASYNC|SYNC]: every namespace (administrator only).
+pub fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    parse_flush_mode(args)?;
+    flush_all(&ctx.server.storage)?;
+    Ok(Reply::ok())
+}

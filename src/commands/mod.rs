@@ -1,0 +1,297 @@
+//! The command table and dispatcher.
+//!
+//! One declarative table lists every command with its arity, flags and key
+//! positions; arity errors, authentication, `COMMAND INFO`/`DOCS` and (later)
+//! cluster routing and MULTI all read the same entries. Handlers live in one
+//! file per family and parse their arguments before executing.
+
+pub mod args;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod info;
+pub mod introspection;
+pub mod keyspace;
+pub mod namespace;
+pub mod server;
+pub mod string;
+mod table;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use error::{CmdError, CmdResult};
+pub use table::COMMANDS;
+
+use crate::protocol::Reply;
+use crate::server::session::Session;
+use crate::server::stats::Stats;
+use crate::server::Server;
+use crate::types::Db;
+
+/// Command flags (combine with `|`).
+pub mod flags {
+    /// Changes data.
+    pub const WRITE: u32 = 1;
+    /// Only reads data.
+    pub const READONLY: u32 = 1 << 1;
+    /// Administrative: needs the requirepass token when namespaces are used.
+    pub const ADMIN: u32 = 1 << 2;
+    /// Not allowed from scripts.
+    pub const NOSCRIPT: u32 = 1 << 3;
+    /// O(1) or O(log N).
+    pub const FAST: u32 = 1 << 4;
+    /// May take long (full scans, compaction): runs off the async workers.
+    pub const BLOCKING: u32 = 1 << 5;
+    /// Allowed before AUTH.
+    pub const NO_AUTH: u32 = 1 << 6;
+    /// May grow memory use.
+    pub const DENYOOM: u32 = 1 << 7;
+    /// Allowed while loading.
+    pub const LOADING: u32 = 1 << 8;
+    /// Allowed on a stale replica.
+    pub const STALE: u32 = 1 << 9;
+
+    /// Flag names as `COMMAND INFO` shows them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (NOSCRIPT, "noscript"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (NO_AUTH, "no_auth"),
+        (FAST, "fast"),
+    ];
+}
+
+/// A command handler.
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> CmdResult;
+
+/// One entry of the command table.
+pub struct CommandSpec {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis arity: N = exactly N arguments (name included), -N = at least N.
+    pub arity: i32,
+    /// `flags::*` bits.
+    pub flags: u32,
+    /// Position of the first key (0 = no keys).
+    pub first_key: i32,
+    /// Position of the last key (-1 = last argument).
+    pub last_key: i32,
+    /// Step between keys.
+    pub key_step: i32,
+    /// Group for `COMMAND DOCS` (string, generic, server, connection, ...).
+    pub group: &'static str,
+    /// One-line summary for `COMMAND DOCS`.
+    pub summary: &'static str,
+    /// The code.
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    /// True when `argc` arguments (name included) fit the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 {
+            argc == self.arity
+        } else {
+            argc >= -self.arity
+        }
+    }
+
+    /// True when the flag is set.
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Indexes of the key arguments in `args`, from the key positions.
+    pub fn key_indexes(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 || argc <= self.first_key as usize {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 {
+            argc as i32 + self.last_key
+        } else {
+            self.last_key.min(argc as i32 - 1)
+        };
+        let step = self.key_step.max(1) as usize;
+        (self.first_key as usize..=last.max(0) as usize)
+            .step_by(step)
+            .collect()
+    }
+}
+
+/// The table as served: names after `rename-command`, with lookup.
+pub struct CommandTable {
+    by_name: HashMap<String, usize>,
+}
+
+impl CommandTable {
+    /// Builds the lookup, applying `rename-command OLD NEW` (empty NEW
+    /// disables the command).
+    pub fn new(renames: &[(String, String)]) -> CommandTable {
+        let mut by_name: HashMap<String, usize> = COMMANDS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.to_string(), i))
+            .collect();
+        for (old, new) in renames {
+            if let Some(i) = by_name.remove(old) {
+                if !new.is_empty() {
+                    by_name.insert(new.clone(), i);
+                }
+            }
+        }
+        CommandTable { by_name }
+    }
+
+    /// Finds a command by its (case-insensitive) served name.
+    pub fn lookup(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
+        let lower = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+        self.by_name.get(&lower).map(|&i| (i, &COMMANDS[i]))
+    }
+}
+
+/// What a handler can reach: the server and the calling client's session.
+pub struct Ctx<'a> {
+    /// Shared server state.
+    pub server: &'a Server,
+    /// The calling connection's state.
+    pub session: &'a mut Session,
+}
+
+impl Ctx<'_> {
+    /// The calling client's view of the data (its namespace).
+    pub fn db(&self) -> Db<'_> {
+        Db::new(
+            &self.server.storage,
+            &self.session.namespace,
+            self.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize,
+        )
+    }
+
+    /// Counts a keyspace hit or miss for INFO.
+    pub fn count_hit(&self, hit: bool) {
+        let s = &self.server.stats;
+        Stats::incr(if hit {
+            &s.keyspace_hits
+        } else {
+            &s.keyspace_misses
+        });
+    }
+}
+
+fn unknown_command(args: &[Bytes]) -> Reply {
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(&args[0])
+    );
+    // Like Redis: list arguments until about 128 bytes have been shown.
+    let mut shown = String::new();
+    for a in args.iter().skip(1) {
+        if shown.len() >= 128 {
+            break;
+        }
+        let room = 128 - shown.len();
+        let text = String::from_utf8_lossy(&a[..a.len().min(room)]).into_owned();
+        shown.push_str(&format!("'{text}' "));
+    }
+    msg.push_str(&shown);
+    Reply::Error(msg)
+}
+
+/// Runs one request and returns its reply; never panics on client input.
+pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Reply {
+    let Some((index, spec)) = server.commands.lookup(&args[0]) else {
+        Stats::incr(&server.stats.error_replies);
+        return unknown_command(&args);
+    };
+    if !session.authenticated && !spec.has(flags::NO_AUTH) {
+        return Reply::Error(CmdError::NoAuth.to_string());
+    }
+    if spec.has(flags::ADMIN) && !session.admin {
+        Stats::incr(&server.stats.error_replies);
+        return Reply::Error("ERR admin permission required to perform the command".into());
+    }
+    if !spec.arity_ok(args.len()) {
+        Stats::incr(&server.stats.error_replies);
+        return Reply::Error(CmdError::Arity(spec.name.to_string()).to_string());
+    }
+    session.shared.last_cmd.store(index, Ordering::Relaxed);
+    let started = Instant::now();
+    let result = {
+        let mut ctx = Ctx { server, session };
+        if spec.has(flags::BLOCKING) {
+            tokio::task::block_in_place(|| (spec.handler)(&mut ctx, &args))
+        } else {
+            (spec.handler)(&mut ctx, &args)
+        }
+    };
+    let micros = started.elapsed().as_micros() as u64;
+    Stats::incr(&server.stats.commands_processed);
+    record_slow(server, session, &args, micros);
+    match result {
+        Ok(r) => r,
+        Err(e) => {
+            Stats::incr(&server.stats.error_replies);
+            if let CmdError::Type(crate::types::TypeError::Storage(se)) = &e {
+                tracing::error!("storage failure in {}: {}", spec.name, se);
+            }
+            Reply::Error(e.to_string())
+        }
+    }
+}
+
+fn record_slow(server: &Server, session: &Session, args: &[Bytes], micros: u64) {
+    let threshold = server.hot.slowlog_slower_than.load(Ordering::Relaxed);
+    if threshold < 0 || micros < threshold as u64 {
+        return;
+    }
+    let max_len = server.hot.slowlog_max_len.load(Ordering::Relaxed) as usize;
+    let name = session.shared.name.lock().clone();
+    server
+        .slowlog
+        .lock()
+        .push(args, micros, session.shared.addr.clone(), name, max_len);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut names = std::collections::HashSet::new();
+        for c in COMMANDS {
+            assert!(names.insert(c.name), "duplicate {}", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(c.arity != 0, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn key_positions() {
+        let t = CommandTable::new(&[]);
+        let (_, mset) = t.lookup(b"MSET").unwrap();
+        assert_eq!(mset.key_indexes(5), vec![1, 3]);
+        let (_, get) = t.lookup(b"get").unwrap();
+        assert_eq!(get.key_indexes(2), vec![1]);
+    }
+
+    #[test]
+    fn rename_and_disable() {
+        let t = CommandTable::new(&[
+            ("keys".into(), "mykeys".into()),
+            ("flushall".into(), String::new()),
+        ]);
+        assert!(t.lookup(b"keys").is_none());
+        assert!(t.lookup(b"mykeys").is_some());
+        assert!(t.lookup(b"flushall").is_none());
+    }
+}

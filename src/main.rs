@@ -1,0 +1,110 @@
+//! The `ferrocks` binary: parse arguments, load the config, run the server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use ferrocks::config::Config;
+use ferrocks::server::{self, Server};
+
+/// A Redis-protocol key-value server on RocksDB.
+#[derive(Parser, Debug)]
+#[command(
+    name = "ferrocks",
+    version,
+    about,
+    after_help = "Any config key can be given as --key value, overriding the file, e.g. --port 6666 --dir ./data"
+)]
+struct Args {
+    /// Config file in kvrocks format (`key value` per line).
+    #[arg(short = 'c', long = "config")]
+    config: Option<PathBuf>,
+    /// Config overrides: `--key value` pairs.
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, hide = true)]
+    rest: Vec<String>,
+}
+
+/// Turns `--key value --key2 value2` into pairs.
+fn overrides(rest: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let Some(key) = rest[i].strip_prefix("--") else {
+            return Err(format!(
+                "unexpected argument '{}': expected --key value",
+                rest[i]
+            ));
+        };
+        let value = rest
+            .get(i + 1)
+            .ok_or_else(|| format!("--{key} needs a value"))?;
+        out.push((key.to_string(), value.clone()));
+        i += 2;
+    }
+    Ok(out)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let pairs = match overrides(&args.rest) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ferrocks: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (cfg, warnings) = match Config::load(args.config.as_deref(), &pairs) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("ferrocks: bad config: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = ferrocks::logging::init(cfg.get("log-level"), cfg.get("log-dir")) {
+        eprintln!("ferrocks: cannot open log: {e}");
+        return ExitCode::from(1);
+    }
+    for w in &warnings {
+        tracing::warn!("{}", w);
+    }
+    let workers = cfg.int("workers") as usize;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start runtime: {}", e);
+            return ExitCode::from(1);
+        }
+    };
+    let server = match Server::new(cfg) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            tracing::error!("cannot start: {}", e);
+            return ExitCode::from(1);
+        }
+    };
+    let pidfile = server.config.read().get("pidfile").to_string();
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            tracing::warn!("cannot write pidfile {}: {}", pidfile, e);
+        }
+    }
+    let result = runtime.block_on(server::run(server.clone()));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    drop(server);
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{}", e);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! One client connection: read, decode, execute, reply, with bounded
+//! buffers and backpressure.
+//!
+//! Backpressure is structural: the task does not read more input while it
+//! holds more than the output limit of unwritten replies, so a client that
+//! pipelines without reading stalls itself, not the server.
+
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tracing::debug;
+
+use super::session::{ReplyMode, Session};
+use super::stats::Stats;
+use super::Server;
+use crate::protocol::{Limits, RequestDecoder};
+
+/// A read buffer starts this small and is given back to this size after a
+/// large request, so idle connections stay cheap.
+const INITIAL_READ_BUFFER: usize = 4 * 1024;
+/// Largest read buffer kept between requests.
+const KEEP_READ_BUFFER: usize = 16 * 1024;
+/// Largest write buffer kept between replies.
+const KEEP_WRITE_BUFFER: usize = 64 * 1024;
+/// Largest single step when growing the read buffer for a big bulk.
+const MAX_GROW_STEP: usize = 16 * 1024 * 1024;
+
+/// Serves one accepted socket until it closes, is killed, or the server
+/// shuts down.
+pub async fn serve(server: Arc<Server>, socket: TcpStream, peer: SocketAddr) {
+    let _ = socket.set_nodelay(true);
+    let laddr = socket
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let shared = server
+        .clients
+        .register(peer.to_string(), laddr, socket.as_raw_fd());
+    let id = shared.id;
+    let maxclients = server.hot.maxclients.load(Ordering::Relaxed) as usize;
+    if server.clients.count() > maxclients {
+        Stats::incr(&server.stats.rejected_connections);
+        let mut socket = socket;
+        let _ = socket
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        server.clients.unregister(id);
+        return;
+    }
+    let session = Session::new(shared, server.hot.auth_required.load(Ordering::Relaxed));
+    let mut conn = Connection {
+        server: server.clone(),
+        socket,
+        rbuf: BytesMut::with_capacity(INITIAL_READ_BUFFER),
+        wbuf: BytesMut::new(),
+        decoder: RequestDecoder::new(),
+        session,
+    };
+    if let Err(e) = conn.run().await {
+        debug!("client {} closed: {}", id, e);
+    }
+    server.clients.unregister(id);
+}
+
+struct Connection {
+    server: Arc<Server>,
+    socket: TcpStream,
+    rbuf: BytesMut,
+    wbuf: BytesMut,
+    decoder: RequestDecoder,
+    session: Session,
+}
+
+/// Why the loop ended (only logged).
+#[derive(Debug, thiserror::Error)]
+enum CloseReason {
+    #[error("peer closed")]
+    Eof,
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("protocol error")]
+    Protocol,
+    #[error("killed")]
+    Killed,
+    #[error("idle timeout")]
+    Timeout,
+    #[error("quit")]
+    Quit,
+}
+
+impl Connection {
+    async fn run(&mut self) -> Result<(), CloseReason> {
+        loop {
+            self.process_buffered().await?;
+            self.flush().await?;
+            self.shrink_buffers();
+            if self.session.shared.killed.load(Ordering::SeqCst) {
+                return Err(CloseReason::Killed);
+            }
+            self.read_more().await?;
+        }
+    }
+
+    /// Executes every complete request in the read buffer.
+    async fn process_buffered(&mut self) -> Result<(), CloseReason> {
+        let limits = Limits {
+            max_bulk_len: self.server.hot.max_bulk_len.load(Ordering::Relaxed),
+        };
+        loop {
+            let args = match self.decoder.decode(&mut self.rbuf, &limits) {
+                Ok(Some(args)) => args,
+                Ok(None) => break,
+                Err(e) => {
+                    self.wbuf
+                        .extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
+                    self.flush().await?;
+                    return Err(CloseReason::Protocol);
+                }
+            };
+            if args.is_empty() {
+                continue;
+            }
+            self.session.shared.touch();
+            let reply = crate::commands::execute(&self.server, &mut self.session, args);
+            if self.should_reply() {
+                reply.encode(self.session.resp, &mut self.wbuf);
+            }
+            if self.session.close_after_reply {
+                self.flush().await?;
+                return Err(CloseReason::Quit);
+            }
+            let limit = self.server.hot.output_limit.load(Ordering::Relaxed) as usize;
+            if self.wbuf.len() >= limit {
+                self.flush().await?;
+            }
+            if self.session.shared.killed.load(Ordering::SeqCst) {
+                self.flush().await?;
+                return Err(CloseReason::Killed);
+            }
+        }
+        self.session
+            .shared
+            .qbuf
+            .store(self.rbuf.len(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Applies CLIENT REPLY OFF/SKIP to the reply just produced.
+    fn should_reply(&mut self) -> bool {
+        match self.session.reply_mode {
+            ReplyMode::On => true,
+            ReplyMode::Off => false,
+            ReplyMode::SkipNext => {
+                self.session.reply_mode = ReplyMode::Skip;
+                false
+            }
+            ReplyMode::Skip => {
+                self.session.reply_mode = ReplyMode::On;
+                false
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), CloseReason> {
+        if self.wbuf.is_empty() {
+            return Ok(());
+        }
+        self.session
+            .shared
+            .omem
+            .store(self.wbuf.len(), Ordering::Relaxed);
+        self.socket.write_all(&self.wbuf).await?;
+        self.server
+            .stats
+            .net_output_bytes
+            .fetch_add(self.wbuf.len() as u64, Ordering::Relaxed);
+        self.wbuf.clear();
+        self.session.shared.omem.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Gives memory back after a large request or reply.
+    fn shrink_buffers(&mut self) {
+        if self.rbuf.is_empty() && self.rbuf.capacity() > KEEP_READ_BUFFER {
+            self.rbuf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
+        }
+        if self.wbuf.capacity() > KEEP_WRITE_BUFFER {
+            self.wbuf = BytesMut::new();
+        }
+    }
+
+    /// Waits for more input, a kill, a shutdown or the idle timeout.
+    async fn read_more(&mut self) -> Result<(), CloseReason> {
+        let spare = self.rbuf.capacity() - self.rbuf.len();
+        if spare < 1024 {
+            let want = self.decoder.wanted_capacity().unwrap_or(0);
+            let step = want
+                .saturating_sub(self.rbuf.len())
+                .clamp(INITIAL_READ_BUFFER, MAX_GROW_STEP.max(self.rbuf.len()));
+            self.rbuf.reserve(step);
+        }
+        let timeout = self.server.hot.timeout_secs.load(Ordering::Relaxed);
+        let idle = async {
+            if timeout == 0 {
+                std::future::pending::<()>().await
+            } else {
+                tokio::time::sleep(Duration::from_secs(timeout)).await
+            }
+        };
+        let shared = self.session.shared.clone();
+        tokio::select! {
+            r = self.socket.read_buf(&mut self.rbuf) => {
+                let n = r?;
+                if n == 0 {
+                    return Err(CloseReason::Eof);
+                }
+                self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                Ok(())
+            }
+            _ = shared.kill_notify.notified() => Err(CloseReason::Killed),
+            _ = idle => Err(CloseReason::Timeout),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The server: shared state, the accept loop and graceful shutdown.
+
+pub mod clients;
+pub mod connection;
+pub mod cursors;
+pub mod session;
+pub mod slowlog;
+pub mod stats;
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::commands::CommandTable;
+use crate::config::Config;
+use crate::storage::{Storage, StorageError};
+use clients::ClientRegistry;
+use cursors::CursorTable;
+use slowlog::SlowLog;
+use stats::Stats;
+
+/// Why the server could not start or stopped badly.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The storage engine failed to open or flush.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A listen address could not be bound.
+    #[error("could not listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// Settings read on every command, cached in atomics so the hot path does
+/// not take the config lock.
+#[derive(Default)]
+pub struct HotSettings {
+    /// proto-max-bulk-len.
+    pub max_bulk_len: AtomicI64,
+    /// timeout (seconds, 0 = never).
+    pub timeout_secs: AtomicU64,
+    /// maxclients.
+    pub maxclients: AtomicU64,
+    /// slowlog-log-slower-than (microseconds, negative disables).
+    pub slowlog_slower_than: AtomicI64,
+    /// slowlog-max-len.
+    pub slowlog_max_len: AtomicU64,
+    /// client-output-buffer-limit-bytes.
+    pub output_limit: AtomicU64,
+    /// True when requirepass is set.
+    pub auth_required: AtomicBool,
+}
+
+impl HotSettings {
+    /// Refreshes the cache from the config.
+    pub fn load(&self, cfg: &Config) {
+        self.max_bulk_len
+            .store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
+        self.timeout_secs
+            .store(cfg.int("timeout") as u64, Ordering::Relaxed);
+        self.maxclients
+            .store(cfg.int("maxclients") as u64, Ordering::Relaxed);
+        self.slowlog_slower_than
+            .store(cfg.int("slowlog-log-slower-than"), Ordering::Relaxed);
+        self.slowlog_max_len
+            .store(cfg.int("slowlog-max-len") as u64, Ordering::Relaxed);
+        self.output_limit.store(
+            cfg.int("client-output-buffer-limit-bytes") as u64,
+            Ordering::Relaxed,
+        );
+        self.auth_required
+            .store(!cfg.get("requirepass").is_empty(), Ordering::Relaxed);
+    }
+}
+
+/// Everything the connections share.
+pub struct Server {
+    /// The storage engine.
+    pub storage: Storage,
+    /// The configuration in force.
+    pub config: RwLock<Config>,
+    /// Cached hot settings.
+    pub hot: HotSettings,
+    /// The command table (with renames applied).
+    pub commands: CommandTable,
+    /// Connected clients.
+    pub clients: ClientRegistry,
+    /// Counters.
+    pub stats: Stats,
+    /// The slow log.
+    pub slowlog: Mutex<SlowLog>,
+    /// SCAN cursors.
+    pub cursors: CursorTable,
+    /// When the server started.
+    pub started: Instant,
+    /// The port actually listened on.
+    pub port: u16,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Opens storage and builds the shared state.
+    pub fn new(cfg: Config) -> Result<Server, ServerError> {
+        let storage = Storage::open(&cfg)?;
+        let hot = HotSettings::default();
+        hot.load(&cfg);
+        let commands = CommandTable::new(&cfg.rename_commands);
+        let (shutdown_tx, _) = watch::channel(false);
+        Ok(Server {
+            storage,
+            port: cfg.int("port") as u16,
+            config: RwLock::new(cfg),
+            hot,
+            commands,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            slowlog: Mutex::new(SlowLog::default()),
+            cursors: CursorTable::default(),
+            started: Instant::now(),
+            shutdown_tx,
+        })
+    }
+
+    /// Starts a graceful shutdown (SHUTDOWN, SIGTERM, SIGINT).
+    pub fn request_shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+
+    /// A receiver that turns true when shutdown starts.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown_tx.subscribe()
+    }
+
+    /// True once shutdown has started.
+    pub fn shutting_down(&self) -> bool {
+        *self.shutdown_tx.borrow()
+    }
+}
+
+/// Binds the listeners, serves until shutdown, then drains connections and
+/// flushes storage.
+pub async fn run(server: Arc<Server>) -> Result<(), ServerError> {
+    let binds = server.config.read().binds();
+    let mut listeners = Vec::new();
+    for addr in binds {
+        let full = if addr.contains(':') && !addr.starts_with('[') {
+            format!("[{}]:{}", addr, server.port)
+        } else {
+            format!("{}:{}", addr, server.port)
+        };
+        let l = TcpListener::bind(&full)
+            .await
+            .map_err(|e| ServerError::Bind(full.clone(), e))?;
+        info!("listening on {}", full);
+        listeners.push(l);
+    }
+    info!("Ready to accept connections");
+    let mut tasks = Vec::new();
+    for l in listeners {
+        tasks.push(tokio::spawn(accept_loop(server.clone(), l)));
+    }
+    let mut signal = server.shutdown_signal();
+    let os_signal = wait_for_os_signal();
+    tokio::select! {
+        _ = signal.wait_for(|v| *v) => {}
+        _ = os_signal => { info!("received a termination signal"); server.request_shutdown(); }
+    }
+    info!("shutting down: no new connections, finishing in-flight commands");
+    for t in &tasks {
+        t.abort();
+    }
+    server.clients.kill_all();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while server.clients.count() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if server.clients.count() > 0 {
+        warn!(
+            "{} connections still open at shutdown",
+            server.clients.count()
+        );
+    }
+    server.storage.flush()?;
+    info!("storage flushed, bye");
+    Ok(())
+}
+
+async fn wait_for_os_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        warn!("could not install signal handlers");
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                warn!("accept failed: {}", e);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        Stats::incr(&server.stats.connections_received);
+        let server = server.clone();
+        tokio::spawn(async move {
+            connection::serve(server, socket, peer).await;
+        });
+    }
+}

@@ -1,0 +1,64 @@
+//! Per-connection state that commands read and change: namespace,
+//! authentication, protocol version, reply mode.
+
+use std::sync::Arc;
+
+use super::clients::ClientShared;
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Normal.
+    On,
+    /// No replies until ON.
+    Off,
+    /// Skip the next reply only.
+    Skip,
+    /// The SKIP is armed for the command after CLIENT REPLY SKIP.
+    SkipNext,
+}
+
+/// The connection's own state.
+pub struct Session {
+    /// What the registry sees of this client.
+    pub shared: Arc<ClientShared>,
+    /// Namespace bytes used as the key prefix (empty = default namespace).
+    pub namespace: Vec<u8>,
+    /// True after a successful AUTH (or when no password is needed).
+    pub authenticated: bool,
+    /// True when authenticated with requirepass (may run admin commands).
+    pub admin: bool,
+    /// RESP version chosen with HELLO.
+    pub resp: u8,
+    /// CLIENT REPLY state.
+    pub reply_mode: ReplyMode,
+    /// Close the connection once the current reply is written (QUIT).
+    pub close_after_reply: bool,
+}
+
+/// The default namespace's name, as kvrocks calls it.
+pub const DEFAULT_NAMESPACE: &str = "__namespace";
+
+impl Session {
+    /// A fresh session; `auth_required` comes from requirepass.
+    pub fn new(shared: Arc<ClientShared>, auth_required: bool) -> Session {
+        Session {
+            shared,
+            namespace: Vec::new(),
+            authenticated: !auth_required,
+            admin: !auth_required,
+            resp: 2,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+        }
+    }
+
+    /// The namespace name shown to users.
+    pub fn namespace_name(&self) -> String {
+        if self.namespace.is_empty() {
+            DEFAULT_NAMESPACE.to_string()
+        } else {
+            String::from_utf8_lossy(&self.namespace).into_owned()
+        }
+    }
+}

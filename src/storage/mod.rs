@@ -1,0 +1,248 @@
+//! RocksDB underneath: column families, options from the config, per-key
+//! locks, the expiry compaction filter and the few primitives the data types
+//! need. Nothing here knows about RESP or sockets.
+
+pub mod keys;
+pub mod locks;
+pub mod metadata;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    DBPinnableSlice, Options, ReadOptions, WriteBatch, WriteOptions, DB,
+};
+use thiserror::Error;
+
+use crate::config::Config;
+pub use locks::LockTable;
+
+/// An error from the storage engine.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    /// RocksDB reported a failure.
+    #[error("storage error: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    /// The data directory could not be prepared.
+    #[error("data directory {0}: {1}")]
+    Dir(PathBuf, std::io::Error),
+}
+
+/// The column families ferrocks keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cf {
+    /// Key -> type, expire, version, size (and inline string values).
+    Metadata,
+    /// Fields, members and list items of composite types (RocksDB's default CF).
+    Subkey,
+    /// Sorted-set members ordered by score.
+    ZsetScore,
+    /// Checkpoints, topology and other never-migrated records.
+    Internal,
+}
+
+impl Cf {
+    /// The column family's RocksDB name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cf::Metadata => "metadata",
+            Cf::Subkey => "default",
+            Cf::ZsetScore => "zset_score",
+            Cf::Internal => "internal",
+        }
+    }
+
+    /// Every column family.
+    pub const ALL: [Cf; 4] = [Cf::Metadata, Cf::Subkey, Cf::ZsetScore, Cf::Internal];
+    /// The column families that hold user data (migrated, flushed).
+    pub const DATA: [Cf; 3] = [Cf::Metadata, Cf::Subkey, Cf::ZsetScore];
+}
+
+/// The storage engine: one RocksDB with its column families.
+pub struct Storage {
+    db: DB,
+    path: PathBuf,
+    locks: LockTable,
+    sync_writes: AtomicBool,
+    version_counter: AtomicU64,
+    _cache: Cache,
+}
+
+fn compression(name: &str) -> DBCompressionType {
+    match name {
+        "no" => DBCompressionType::None,
+        "zstd" => DBCompressionType::Zstd,
+        // snappy and zlib are not built in; lz4 is the closest in spirit.
+        _ => DBCompressionType::Lz4,
+    }
+}
+
+/// Drops metadata records whose expire time has passed.
+fn expired_metadata_filter(_level: u32, _key: &[u8], value: &[u8]) -> rocksdb::CompactionDecision {
+    match metadata::Header::decode(value) {
+        Some(h) if h.is_expired(crate::util::now_ms()) => rocksdb::CompactionDecision::Remove,
+        _ => rocksdb::CompactionDecision::Keep,
+    }
+}
+
+impl Storage {
+    /// Opens (creating if needed) the database under `dir/db-name` with the
+    /// `rocksdb.*` options of `cfg`.
+    pub fn open(cfg: &Config) -> Result<Storage, StorageError> {
+        let dir = Path::new(cfg.get("dir"));
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Dir(dir.to_path_buf(), e))?;
+        let path = dir.join(cfg.get("db-name"));
+        let cache = Cache::new_lru_cache((cfg.int("rocksdb.block_cache_size") as usize) << 20);
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        table.set_block_size(cfg.int("rocksdb.block_size") as usize);
+        table.set_cache_index_and_filter_blocks(cfg.bool("rocksdb.cache_index_and_filter_blocks"));
+        table.set_bloom_filter(10.0, false);
+
+        let mut cf_base = Options::default();
+        cf_base.set_block_based_table_factory(&table);
+        cf_base.set_write_buffer_size((cfg.int("rocksdb.write_buffer_size") as usize) << 20);
+        cf_base.set_max_write_buffer_number(cfg.int("rocksdb.max_write_buffer_number") as i32);
+        cf_base.set_target_file_size_base((cfg.int("rocksdb.target_file_size_base") as u64) << 20);
+        cf_base.set_level_zero_slowdown_writes_trigger(
+            cfg.int("rocksdb.level0_slowdown_writes_trigger") as i32,
+        );
+        cf_base.set_level_zero_stop_writes_trigger(
+            cfg.int("rocksdb.level0_stop_writes_trigger") as i32
+        );
+        cf_base.set_compression_type(compression(cfg.get("rocksdb.compression")));
+
+        let mut db_opts = cf_base.clone();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_open_files(cfg.int("rocksdb.max_open_files") as i32);
+        db_opts.set_max_background_jobs(cfg.int("rocksdb.max_background_jobs") as i32);
+        db_opts.set_max_subcompactions(cfg.int("rocksdb.max_subcompactions") as u32);
+        db_opts.set_enable_pipelined_write(cfg.bool("rocksdb.enable_pipelined_write"));
+        db_opts.set_wal_ttl_seconds(cfg.int("rocksdb.wal_ttl_seconds") as u64);
+        db_opts.set_wal_size_limit_mb(cfg.int("rocksdb.wal_size_limit_mb") as u64);
+        db_opts.set_stats_dump_period_sec(cfg.int("rocksdb.stats_dump_period_sec") as u32);
+
+        let descriptors = Cf::ALL.iter().map(|cf| {
+            let mut opts = cf_base.clone();
+            if *cf == Cf::Metadata {
+                opts.set_compaction_filter("ferrocks-expired", expired_metadata_filter);
+            }
+            ColumnFamilyDescriptor::new(cf.name(), opts)
+        });
+        let db = DB::open_cf_descriptors(&db_opts, &path, descriptors)?;
+        let seed = crate::util::now_ms() << 11;
+        Ok(Storage {
+            db,
+            path,
+            locks: LockTable::new(4096),
+            sync_writes: AtomicBool::new(cfg.bool("rocksdb.write_options.sync")),
+            version_counter: AtomicU64::new(seed),
+            _cache: cache,
+        })
+    }
+
+    /// Where the database lives on disk.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying RocksDB, for range reads and properties.
+    pub fn db(&self) -> &DB {
+        &self.db
+    }
+
+    /// The handle of a column family (always present: created at open).
+    pub fn cf(&self, cf: Cf) -> &ColumnFamily {
+        match self.db.cf_handle(cf.name()) {
+            Some(h) => h,
+            None => unreachable!("column family {} is created at open", cf.name()),
+        }
+    }
+
+    /// The per-key lock table.
+    pub fn locks(&self) -> &LockTable {
+        &self.locks
+    }
+
+    /// Changes whether writes fsync the WAL (`rocksdb.write_options.sync`).
+    pub fn set_sync_writes(&self, sync: bool) {
+        self.sync_writes.store(sync, Ordering::Relaxed);
+    }
+
+    /// A fresh, increasing version for re-created composite keys.
+    pub fn next_version(&self) -> u64 {
+        self.version_counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Reads one value without copying it out of RocksDB.
+    pub fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<DBPinnableSlice<'_>>, StorageError> {
+        Ok(self.db.get_pinned_cf(self.cf(cf), key)?)
+    }
+
+    /// Writes a batch atomically.
+    pub fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(self.sync_writes.load(Ordering::Relaxed));
+        Ok(self.db.write_opt(batch, &opts)?)
+    }
+
+    /// Puts one value.
+    pub fn put(&self, cf: Cf, key: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(cf), key, value);
+        self.write(b)
+    }
+
+    /// Deletes one key.
+    pub fn delete(&self, cf: Cf, key: &[u8]) -> Result<(), StorageError> {
+        let mut b = WriteBatch::default();
+        b.delete_cf(self.cf(cf), key);
+        self.write(b)
+    }
+
+    /// Deletes `[start, end)` in every data column family, in one batch.
+    pub fn delete_data_range(&self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
+        let mut b = WriteBatch::default();
+        for cf in Cf::DATA {
+            b.delete_range_cf(self.cf(cf), start, end);
+        }
+        self.write(b)
+    }
+
+    /// Read options for a bounded scan of `[start, end)`; bulk scans pass
+    /// `fill_cache = false` so they do not evict the hot set.
+    pub fn range_read_options(start: &[u8], end: &[u8], fill_cache: bool) -> ReadOptions {
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_lower_bound(start.to_vec());
+        opts.set_iterate_upper_bound(end.to_vec());
+        opts.fill_cache(fill_cache);
+        opts
+    }
+
+    /// Compacts every column family (the `COMPACT` command).
+    pub fn compact_all(&self) {
+        for cf in Cf::ALL {
+            self.db
+                .compact_range_cf(self.cf(cf), None::<&[u8]>, None::<&[u8]>);
+        }
+    }
+
+    /// Flushes memtables and the WAL; called on shutdown.
+    pub fn flush(&self) -> Result<(), StorageError> {
+        self.db.flush_wal(true)?;
+        for cf in Cf::ALL {
+            self.db.flush_cf(self.cf(cf))?;
+        }
+        Ok(())
+    }
+
+    /// A RocksDB integer property of one column family, if it exists.
+    pub fn property_int(&self, cf: Cf, name: &str) -> Option<u64> {
+        self.db
+            .property_int_value_cf(self.cf(cf), name)
+            .ok()
+            .flatten()
+    }
+}

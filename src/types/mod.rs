@@ -1,0 +1,113 @@
+//! Data types written against [`crate::storage`] only: no RESP here, so each
+//! type can be tested without a socket. A [`Db`] is one namespace's view.
+
+pub mod keyspace;
+pub mod string;
+
+use thiserror::Error;
+
+use crate::storage::metadata::{DataType, Header};
+use crate::storage::{keys, Cf, Storage, StorageError};
+
+/// A failure of a data-type operation; commands turn it into a Redis error.
+#[derive(Debug, Error)]
+pub enum TypeError {
+    /// The key holds another type.
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+    /// The stored value is not an integer.
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    /// The stored value is not a float.
+    #[error("ERR value is not a valid float")]
+    NotFloat,
+    /// An increment would overflow.
+    #[error("ERR increment or decrement would overflow")]
+    Overflow,
+    /// A float increment would produce NaN or infinity.
+    #[error("ERR increment would produce NaN or Infinity")]
+    NanOrInfinity,
+    /// The key does not exist (RENAME).
+    #[error("ERR no such key")]
+    NoSuchKey,
+    /// A string would exceed the maximum size.
+    #[error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")]
+    TooBig,
+    /// The engine failed.
+    #[error("ERR {0}")]
+    Storage(#[from] StorageError),
+}
+
+impl From<rocksdb::Error> for TypeError {
+    fn from(e: rocksdb::Error) -> Self {
+        TypeError::Storage(StorageError::Rocks(e))
+    }
+}
+
+/// Result of a data-type operation.
+pub type TypeResult<T> = Result<T, TypeError>;
+
+/// A namespace's view of the storage.
+#[derive(Clone, Copy)]
+pub struct Db<'a> {
+    /// The engine.
+    pub storage: &'a Storage,
+    /// The namespace all keys are prefixed with.
+    pub ns: &'a [u8],
+    /// Largest string value allowed (`proto-max-bulk-len`).
+    pub max_value_len: usize,
+}
+
+/// A live (not expired) metadata record.
+pub struct Meta {
+    /// Decoded header.
+    pub header: Header,
+    /// The whole raw value (header + payload).
+    pub raw: Vec<u8>,
+}
+
+impl<'a> Db<'a> {
+    /// A view of namespace `ns`.
+    pub fn new(storage: &'a Storage, ns: &'a [u8], max_value_len: usize) -> Self {
+        Db {
+            storage,
+            ns,
+            max_value_len,
+        }
+    }
+
+    /// The encoded metadata key of `user_key`.
+    pub fn meta_key(&self, user_key: &[u8]) -> Vec<u8> {
+        keys::encode(self.ns, user_key)
+    }
+
+    /// Reads the metadata of a key, treating expired records as absent.
+    pub fn read_meta(&self, user_key: &[u8]) -> TypeResult<Option<Meta>> {
+        self.read_meta_encoded(&self.meta_key(user_key))
+    }
+
+    /// Like [`Db::read_meta`] for an already encoded key.
+    pub fn read_meta_encoded(&self, key: &[u8]) -> TypeResult<Option<Meta>> {
+        let Some(raw) = self.storage.get(Cf::Metadata, key)? else {
+            return Ok(None);
+        };
+        let Some(header) = Header::decode(&raw) else {
+            return Ok(None);
+        };
+        if header.is_expired(crate::util::now_ms()) {
+            return Ok(None);
+        }
+        Ok(Some(Meta {
+            header,
+            raw: raw.to_vec(),
+        }))
+    }
+
+    /// Reads the metadata of a key that must be of type `want` (or absent).
+    pub fn read_typed(&self, user_key: &[u8], want: DataType) -> TypeResult<Option<Meta>> {
+        match self.read_meta(user_key)? {
+            Some(m) if m.header.dtype != want => Err(TypeError::WrongType),
+            other => Ok(other),
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! The string type: values stored inline in the metadata record.
+
+use rocksdb::WriteBatch;
+
+use super::{Db, TypeError, TypeResult};
+use crate::storage::metadata::{self, DataType};
+use crate::storage::Cf;
+use crate::util::numbers::{parse_f64, parse_i64};
+
+/// Which existing-key condition a SET requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Condition {
+    /// Always write.
+    #[default]
+    Always,
+    /// Only when the key does not exist (NX).
+    IfAbsent,
+    /// Only when the key exists (XX).
+    IfPresent,
+}
+
+/// What to do with the key's time to live on a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Expiry {
+    /// Remove any TTL.
+    #[default]
+    Clear,
+    /// Keep the current TTL (KEEPTTL).
+    Keep,
+    /// Expire at this Unix time in ms.
+    At(u64),
+}
+
+/// Options of a SET.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetOptions {
+    /// NX / XX.
+    pub condition: Condition,
+    /// EX/PX/EXAT/PXAT/KEEPTTL.
+    pub expiry: Expiry,
+    /// Return the old value (GET).
+    pub get_old: bool,
+}
+
+/// What a SET did.
+#[derive(Debug, Default)]
+pub struct SetOutcome {
+    /// True when the value was written.
+    pub written: bool,
+    /// The previous value, when asked for with GET.
+    pub old: Option<Vec<u8>>,
+}
+
+impl Db<'_> {
+    fn string_value(&self, key: &[u8]) -> TypeResult<Option<(Vec<u8>, u64)>> {
+        Ok(self
+            .read_typed(key, DataType::String)?
+            .map(|m| (metadata::string_value(&m.raw).to_vec(), m.header.expire_ms)))
+    }
+
+    fn check_len(&self, len: usize) -> TypeResult<()> {
+        if len > self.max_value_len {
+            return Err(TypeError::TooBig);
+        }
+        Ok(())
+    }
+
+    /// GET.
+    pub fn get(&self, key: &[u8]) -> TypeResult<Option<Vec<u8>>> {
+        Ok(self.string_value(key)?.map(|(v, _)| v))
+    }
+
+    /// SET with all its options.
+    pub fn set(&self, key: &[u8], value: &[u8], opts: SetOptions) -> TypeResult<SetOutcome> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let existing = self.read_meta(key)?;
+        let mut outcome = SetOutcome::default();
+        if opts.get_old {
+            if let Some(m) = &existing {
+                if m.header.dtype != DataType::String {
+                    return Err(TypeError::WrongType);
+                }
+                outcome.old = Some(metadata::string_value(&m.raw).to_vec());
+            }
+        }
+        let proceed = match opts.condition {
+            Condition::Always => true,
+            Condition::IfAbsent => existing.is_none(),
+            Condition::IfPresent => existing.is_some(),
+        };
+        if !proceed {
+            return Ok(outcome);
+        }
+        let expire = match opts.expiry {
+            Expiry::Clear => 0,
+            Expiry::At(ms) => ms,
+            Expiry::Keep => existing.as_ref().map(|m| m.header.expire_ms).unwrap_or(0),
+        };
+        self.storage.put(
+            Cf::Metadata,
+            &self.meta_key(key),
+            &metadata::encode_string(expire, value),
+        )?;
+        outcome.written = true;
+        Ok(outcome)
+    }
+
+    /// Writes a string, keeping nothing of the old key (used by MSET, COPY).
+    pub fn put_string(&self, batch: &mut WriteBatch, key: &[u8], value: &[u8], expire_ms: u64) {
+        batch.put_cf(
+            self.storage.cf(Cf::Metadata),
+            self.meta_key(key),
+            metadata::encode_string(expire_ms, value),
+        );
+    }
+
+    /// MGET: values of string keys, `None` for missing or other types.
+    pub fn mget(&self, keys: &[impl AsRef<[u8]>]) -> TypeResult<Vec<Option<Vec<u8>>>> {
+        keys.iter()
+            .map(|k| match self.read_meta(k.as_ref())? {
+                Some(m) if m.header.dtype == DataType::String => {
+                    Ok(Some(metadata::string_value(&m.raw).to_vec()))
+                }
+                _ => Ok(None),
+            })
+            .collect()
+    }
+
+    /// MSET / MSETNX: writes all pairs atomically; with `only_if_none_exist`
+    /// writes nothing when any key exists. Returns whether it wrote.
+    pub fn mset(&self, pairs: &[(&[u8], &[u8])], only_if_none_exist: bool) -> TypeResult<bool> {
+        let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| *k).collect();
+        let _guard = self.storage.locks().lock(&keys);
+        if only_if_none_exist {
+            for k in &keys {
+                if self.read_meta(k)?.is_some() {
+                    return Ok(false);
+                }
+            }
+        }
+        let mut batch = WriteBatch::default();
+        for (k, v) in pairs {
+            self.put_string(&mut batch, k, v, 0);
+        }
+        self.storage.write(batch)?;
+        Ok(true)
+    }
+
+    /// Read-modify-write of a string under the key's lock. `f` gets the
+    /// current value (if any) and returns the new one; the TTL is kept.
+    fn update_string<T>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(Option<&[u8]>) -> TypeResult<(Vec<u8>, T)>,
+    ) -> TypeResult<T> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let current = self.string_value(key)?;
+        let expire = current.as_ref().map(|(_, e)| *e).unwrap_or(0);
+        let (new, out) = f(current.as_ref().map(|(v, _)| v.as_slice()))?;
+        self.check_len(new.len())?;
+        self.storage.put(
+            Cf::Metadata,
+            &self.meta_key(key),
+            &metadata::encode_string(expire, &new),
+        )?;
+        Ok(out)
+    }
+
+    /// INCRBY / DECRBY / INCR / DECR.
+    pub fn incr_by(&self, key: &[u8], delta: i64) -> TypeResult<i64> {
+        self.update_string(key, |cur| {
+            let n = match cur {
+                None => 0,
+                Some(v) => parse_i64(v).ok_or(TypeError::NotInteger)?,
+            };
+            let n = n.checked_add(delta).ok_or(TypeError::Overflow)?;
+            Ok((n.to_string().into_bytes(), n))
+        })
+    }
+
+    /// INCRBYFLOAT; returns the new value as stored.
+    pub fn incr_by_float(&self, key: &[u8], delta: f64) -> TypeResult<Vec<u8>> {
+        self.update_string(key, |cur| {
+            let n = match cur {
+                None => 0.0,
+                Some(v) => parse_f64(v).ok_or(TypeError::NotFloat)?,
+            };
+            let n = n + delta;
+            if !n.is_finite() {
+                return Err(TypeError::NanOrInfinity);
+            }
+            let text = crate::protocol::reply::format_double(n).into_bytes();
+            Ok((text.clone(), text))
+        })
+    }
+
+    /// APPEND; returns the new length.
+    pub fn append(&self, key: &[u8], tail: &[u8]) -> TypeResult<usize> {
+        self.update_string(key, |cur| {
+            let mut v = cur.map(<[u8]>::to_vec).unwrap_or_default();
+            v.extend_from_slice(tail);
+            let len = v.len();
+            Ok((v, len))
+        })
+    }
+
+    /// SETRANGE; returns the new length. An empty `data` on a missing key
+    /// creates nothing.
+    pub fn set_range(&self, key: &[u8], offset: usize, data: &[u8]) -> TypeResult<usize> {
+        if data.is_empty() {
+            return Ok(self.get(key)?.map(|v| v.len()).unwrap_or(0));
+        }
+        self.check_len(offset.saturating_add(data.len()))?;
+        self.update_string(key, |cur| {
+            let mut v = cur.map(<[u8]>::to_vec).unwrap_or_default();
+            let end = offset + data.len();
+            if v.len() < end {
+                v.resize(end, 0);
+            }
+            v[offset..end].copy_from_slice(data);
+            let len = v.len();
+            Ok((v, len))
+        })
+    }
+
+    /// GETDEL.
+    pub fn get_del(&self, key: &[u8]) -> TypeResult<Option<Vec<u8>>> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let v = self.get(key)?;
+        if v.is_some() {
+            self.storage.delete(Cf::Metadata, &self.meta_key(key))?;
+        }
+        Ok(v)
+    }
+
+    /// GETEX: returns the value and applies `expiry` (None leaves the TTL).
+    pub fn get_ex(&self, key: &[u8], expiry: Option<Expiry>) -> TypeResult<Option<Vec<u8>>> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let Some((value, old_expire)) = self.string_value(key)? else {
+            return Ok(None);
+        };
+        let new_expire = match expiry {
+            None | Some(Expiry::Keep) => return Ok(Some(value)),
+            Some(Expiry::Clear) => 0,
+            Some(Expiry::At(ms)) => ms,
+        };
+        let mk = self.meta_key(key);
+        if new_expire != 0 && new_expire <= crate::util::now_ms() {
+            self.storage.delete(Cf::Metadata, &mk)?;
+        } else if new_expire != old_expire {
+            self.storage.put(
+                Cf::Metadata,
+                &mk,
+                &metadata::encode_string(new_expire, &value),
+            )?;
+        }
+        Ok(Some(value))
+    }
+
+    /// kvrocks CAS: swap to `new` when the value equals `old`.
+    /// Returns -1 when missing, 0 when different, 1 when swapped.
+    pub fn cas(&self, key: &[u8], old: &[u8], new: &[u8], expire_ms: u64) -> TypeResult<i64> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let Some((cur, _)) = self.string_value(key)? else {
+            return Ok(-1);
+        };
+        if cur != old {
+            return Ok(0);
+        }
+        self.storage.put(
+            Cf::Metadata,
+            &self.meta_key(key),
+            &metadata::encode_string(expire_ms, new),
+        )?;
+        Ok(1)
+    }
+
+    /// kvrocks CAD: delete when the value equals `value`.
+    /// Returns -1 when missing, 0 when different, 1 when deleted.
+    pub fn cad(&self, key: &[u8], value: &[u8]) -> TypeResult<i64> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let Some((cur, _)) = self.string_value(key)? else {
+            return Ok(-1);
+        };
+        if cur != value {
+            return Ok(0);
+        }
+        self.storage.delete(Cf::Metadata, &self.meta_key(key))?;
+        Ok(1)
+    }
+}
