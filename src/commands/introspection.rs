@@ -54,6 +54,10 @@ fn docs_of(spec: &CommandSpec) -> Reply {
         (Reply::bulk("summary"), Reply::bulk(spec.summary)),
         (Reply::bulk("since"), Reply::bulk("1.0.0")),
         (Reply::bulk("group"), Reply::bulk(spec.group)),
+        (
+            Reply::bulk("arguments"),
+            Reply::Array(super::syntax::doc_arguments(spec.name)),
+        ),
     ])
 }
 

@@ -15,6 +15,7 @@ pub mod keyspace;
 pub mod namespace;
 pub mod server;
 pub mod string;
+pub mod syntax;
 mod table;
 
 use std::collections::HashMap;
