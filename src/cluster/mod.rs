@@ -1,5 +1,9 @@
-//! Cluster support: slot math (used by the key encoding in every mode) and
-//! the topology pushed by an operator or controller.
+//! Cluster support: slot math (used by the key encoding in every mode), the
+//! topology pushed by an operator or controller, this node's state and the
+//! routing decision.
 
+pub mod peer;
+pub mod routing;
 pub mod slot;
+pub mod state;
 pub mod topology;

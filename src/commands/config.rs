@@ -76,10 +76,11 @@ pub fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         "rewrite" | "resetstat" if args.len() != 2 => Err(CmdError::Arity(format!("config|{sub}"))),
         "rewrite" => {
-            ctx.server
-                .config
-                .read()
-                .rewrite()
+            let cfg = ctx.server.config.read();
+            if cfg.path.is_none() {
+                return Err(CmdError::err("The server is running without a config file"));
+            }
+            cfg.rewrite()
                 .map_err(|e| CmdError::err(format!("Rewriting config file: {e}")))?;
             Ok(Reply::ok())
         }

@@ -21,6 +21,7 @@ const SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "cluster",
     "keyspace",
     "rocksdb",
 ];
@@ -141,6 +142,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 out,
                 "used_cpu_sys:{sys:.6}\nused_cpu_user:{user:.6}\nused_cpu_sys_children:0.000000\nused_cpu_user_children:0.000000\n"
             );
+        }
+        "cluster" => {
+            let _ = writeln!(out, "cluster_enabled:{}", s.cluster.is_some() as u8);
         }
         "keyspace" => {
             let estimate = s

@@ -39,7 +39,12 @@ fn parse_expire_condition(args: &[Bytes]) -> Result<ExpireCondition, CmdError> {
             "xx" => xx = true,
             "gt" => gt = true,
             "lt" => lt = true,
-            other => return Err(CmdError::err(format!("Unsupported option {other}"))),
+            _ => {
+                return Err(CmdError::err(format!(
+                    "Unsupported option {}",
+                    String::from_utf8_lossy(a)
+                )))
+            }
         }
     }
     if nx && (xx || gt || lt) {

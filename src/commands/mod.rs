@@ -7,11 +7,13 @@
 
 pub mod args;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;
+pub mod migrate;
 pub mod namespace;
 pub mod server;
 pub mod string;
@@ -55,6 +57,8 @@ pub mod flags {
     pub const LOADING: u32 = 1 << 8;
     /// Allowed on a stale replica.
     pub const STALE: u32 = 1 << 9;
+    /// Implies ASKING for its own routing (RESTORE-ASKING).
+    pub const ASKING: u32 = 1 << 10;
 
     /// Flag names as `COMMAND INFO` shows them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -224,6 +228,11 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
         Stats::incr(&server.stats.error_replies);
         return Reply::Error(CmdError::Arity(spec.name.to_string()).to_string());
     }
+    let asking = std::mem::take(&mut session.asking) || spec.has(flags::ASKING);
+    if let Some(err) = route_error(server, session, spec, &args, asking) {
+        Stats::incr(&server.stats.error_replies);
+        return Reply::Error(err);
+    }
     session.shared.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let result = {
@@ -247,6 +256,29 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
             Reply::Error(e.to_string())
         }
     }
+}
+
+/// In cluster mode, checks that the command's keys belong here; returns the
+/// redirection or refusal to send instead.
+fn route_error(
+    server: &Server,
+    session: &Session,
+    spec: &CommandSpec,
+    args: &[Bytes],
+    asking: bool,
+) -> Option<String> {
+    let cluster = server.cluster.as_ref()?;
+    let positions = spec.key_indexes(args.len());
+    if positions.is_empty() {
+        return None;
+    }
+    let keys: Vec<&[u8]> = positions.iter().map(|&i| &args[i][..]).collect();
+    let state = cluster.read();
+    let db = Db::new(&server.storage, &session.namespace, 0);
+    let route = crate::cluster::routing::route(&state, &keys, asking, || {
+        db.exists(&keys).map(|n| n as usize).unwrap_or(0)
+    });
+    route.error()
 }
 
 fn record_slow(server: &Server, session: &Session, args: &[Bytes], micros: u64) {

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::cluster::state::ClusterState;
 use crate::commands::CommandTable;
 use crate::config::Config;
 use crate::storage::{Storage, StorageError};
@@ -28,6 +29,9 @@ use stats::Stats;
 /// Why the server could not start or stopped badly.
 #[derive(Debug, Error)]
 pub enum ServerError {
+    /// The cluster state file is damaged.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::state::StateError),
     /// The storage engine failed to open or flush.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -100,6 +104,8 @@ pub struct Server {
     pub started: Instant,
     /// The port actually listened on.
     pub port: u16,
+    /// Cluster state, present when `cluster-enabled yes`.
+    pub cluster: Option<RwLock<ClusterState>>,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -111,7 +117,15 @@ impl Server {
         hot.load(&cfg);
         let commands = CommandTable::new(&cfg.rename_commands);
         let (shutdown_tx, _) = watch::channel(false);
+        let cluster = if cfg.bool("cluster-enabled") {
+            Some(RwLock::new(ClusterState::load(std::path::Path::new(
+                cfg.get("dir"),
+            ))?))
+        } else {
+            None
+        };
         Ok(Server {
+            cluster,
             storage,
             port: cfg.int("port") as u16,
             config: RwLock::new(cfg),

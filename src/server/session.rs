@@ -34,6 +34,10 @@ pub struct Session {
     pub reply_mode: ReplyMode,
     /// Close the connection once the current reply is written (QUIT).
     pub close_after_reply: bool,
+    /// ASKING was sent: the next command may use an importing slot.
+    pub asking: bool,
+    /// READONLY was sent (accepted; replicas do not serve reads yet).
+    pub readonly: bool,
 }
 
 /// The default namespace's name, as kvrocks calls it.
@@ -50,6 +54,8 @@ impl Session {
             resp: 2,
             reply_mode: ReplyMode::On,
             close_after_reply: false,
+            asking: false,
+            readonly: false,
         }
     }
 

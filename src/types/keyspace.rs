@@ -137,16 +137,16 @@ impl Db<'_> {
         Ok(self.read_meta(key)?.map(|m| m.header.expire_ms))
     }
 
-    /// Visits live keys of the namespace in order, starting after `after`
-    /// (an encoded key), until `visit` returns false.
-    pub fn for_each_key(
+    /// Visits live keys of the encoded range `[start, end)` in order,
+    /// starting after `after` when given, until `visit` returns false.
+    fn visit_range(
         &self,
+        start: &[u8],
+        end: &[u8],
         after: Option<&[u8]>,
         mut visit: impl FnMut(&[u8], &Header) -> bool,
     ) -> TypeResult<()> {
-        let start = keys::ns_prefix(self.ns);
-        let end = keys::ns_upper_bound(self.ns);
-        let opts = Storage::range_read_options(&start, &end, false);
+        let opts = Storage::range_read_options(start, end, false);
         let mut it = self
             .storage
             .db()
@@ -174,6 +174,52 @@ impl Db<'_> {
         }
         it.status()?;
         Ok(())
+    }
+
+    /// Visits live keys of the namespace in order, starting after `after`
+    /// (an encoded key), until `visit` returns false.
+    pub fn for_each_key(
+        &self,
+        after: Option<&[u8]>,
+        visit: impl FnMut(&[u8], &Header) -> bool,
+    ) -> TypeResult<()> {
+        let start = keys::ns_prefix(self.ns);
+        let end = keys::ns_upper_bound(self.ns);
+        self.visit_range(&start, &end, after, visit)
+    }
+
+    /// Visits live keys of one slot in order until `visit` returns false.
+    pub fn for_each_key_in_slot(
+        &self,
+        slot: u16,
+        mut visit: impl FnMut(&[u8]) -> bool,
+    ) -> TypeResult<()> {
+        let start = keys::slot_prefix(self.ns, slot);
+        let end = keys::slot_prefix(self.ns, slot + 1);
+        self.visit_range(&start, &end, None, |k, _| visit(k))
+    }
+
+    /// Up to `limit` live keys of one slot (CLUSTER GETKEYSINSLOT).
+    pub fn keys_in_slot(&self, slot: u16, limit: usize) -> TypeResult<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.for_each_key_in_slot(slot, |k| {
+            out.push(k.to_vec());
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+
+    /// Number of live keys in one slot (CLUSTER COUNTKEYSINSLOT).
+    pub fn count_in_slot(&self, slot: u16) -> TypeResult<u64> {
+        let mut n = 0;
+        self.for_each_key_in_slot(slot, |_| {
+            n += 1;
+            true
+        })?;
+        Ok(n)
     }
 
     /// KEYS: every live key matching the filter.

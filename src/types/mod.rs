@@ -1,6 +1,7 @@
 //! Data types written against [`crate::storage`] only: no RESP here, so each
 //! type can be tested without a socket. A [`Db`] is one namespace's view.
 
+pub mod dump;
 pub mod keyspace;
 pub mod string;
 

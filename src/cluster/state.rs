@@ -1,0 +1,150 @@
+//! This node's view of the cluster: its id, the topology, the slots it is
+//! migrating or importing, persisted in `nodes.conf` in the data directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::topology::{valid_node_id, Node, Topology, TopologyError};
+
+/// A problem reading `nodes.conf` at start-up.
+#[derive(Debug, Error)]
+pub enum StateError {
+    /// The file exists but cannot be read.
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    /// The file is damaged.
+    #[error("{0}:{1}: {2}")]
+    Corrupt(PathBuf, usize, String),
+}
+
+/// The cluster state of this node.
+#[derive(Debug)]
+pub struct ClusterState {
+    /// This node's id (CLUSTERX SETNODEID).
+    pub myid: Option<String>,
+    /// The pushed topology.
+    pub topology: Topology,
+    /// Slots this node is handing to another node (Redis MIGRATING).
+    pub migrating: BTreeMap<u16, String>,
+    /// Slots this node is receiving from another node (Redis IMPORTING).
+    pub importing: BTreeMap<u16, String>,
+    path: PathBuf,
+}
+
+/// File name of the persisted state inside the data directory.
+pub const NODES_FILE: &str = "nodes.conf";
+
+impl ClusterState {
+    /// Loads the state from `dir/nodes.conf`, or starts empty.
+    pub fn load(dir: &Path) -> Result<ClusterState, StateError> {
+        let path = dir.join(NODES_FILE);
+        let mut state = ClusterState {
+            myid: None,
+            topology: Topology::default(),
+            migrating: BTreeMap::new(),
+            importing: BTreeMap::new(),
+            path: path.clone(),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(state),
+            Err(e) => return Err(StateError::Io(path, e)),
+        };
+        let corrupt = |line: usize, why: String| StateError::Corrupt(path.clone(), line, why);
+        let mut version = -1;
+        let mut nodes = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match key {
+                "myid" if valid_node_id(rest) => state.myid = Some(rest.to_string()),
+                "version" => {
+                    version = rest
+                        .parse()
+                        .map_err(|_| corrupt(i + 1, "bad version".into()))?
+                }
+                "node" => {
+                    nodes.push_str(rest);
+                    nodes.push('\n');
+                }
+                "migrating" | "importing" => {
+                    let (slot, id) = rest
+                        .split_once(' ')
+                        .ok_or_else(|| corrupt(i + 1, "expected '<slot> <node-id>'".into()))?;
+                    let slot: u16 = slot
+                        .parse()
+                        .map_err(|_| corrupt(i + 1, "bad slot".into()))?;
+                    let map = if key == "migrating" {
+                        &mut state.migrating
+                    } else {
+                        &mut state.importing
+                    };
+                    map.insert(slot, id.to_string());
+                }
+                _ => return Err(corrupt(i + 1, format!("unexpected line '{line}'"))),
+            }
+        }
+        state.topology = Topology::parse(&nodes, version).map_err(|e| corrupt(0, e.to_string()))?;
+        Ok(state)
+    }
+
+    /// Writes the state atomically (temp file, fsync, rename).
+    pub fn save(&self) -> std::io::Result<()> {
+        let mut text =
+            String::from("# ferrocks cluster state: written by the server, do not edit\n");
+        if let Some(id) = &self.myid {
+            text.push_str(&format!("myid {id}\n"));
+        }
+        text.push_str(&format!("version {}\n", self.topology.version));
+        for line in self.topology.to_text().lines() {
+            text.push_str(&format!("node {line}\n"));
+        }
+        for (slot, id) in &self.migrating {
+            text.push_str(&format!("migrating {slot} {id}\n"));
+        }
+        for (slot, id) in &self.importing {
+            text.push_str(&format!("importing {slot} {id}\n"));
+        }
+        crate::config::file::write_atomically(&self.path, &text)
+    }
+
+    /// This node's entry in the topology, if it has an id and is listed.
+    pub fn me(&self) -> Option<&Node> {
+        self.myid.as_deref().and_then(|id| self.topology.node(id))
+    }
+
+    /// True when this node owns `slot`.
+    pub fn owns(&self, slot: u16) -> bool {
+        match (self.topology.owner(slot), &self.myid) {
+            (Some(n), Some(me)) => n.id == *me,
+            _ => false,
+        }
+    }
+
+    /// Replaces the topology (SETNODES), keeping the version rules.
+    pub fn set_topology(&mut self, topo: Topology, force: bool) -> Result<(), TopologyError> {
+        if !force && topo.version <= self.topology.version {
+            return Err(TopologyError::InvalidVersion);
+        }
+        self.topology = topo;
+        // Open migrations of slots whose ownership moved are finished.
+        let myid = self.myid.clone();
+        let topo = &self.topology;
+        self.importing.retain(|s, _| {
+            topo.owner(*s)
+                .map(|n| Some(&n.id) != myid.as_ref())
+                .unwrap_or(true)
+        });
+        self.migrating.retain(|s, _| {
+            topo.owner(*s)
+                .map(|n| Some(&n.id) == myid.as_ref())
+                .unwrap_or(false)
+        });
+        Ok(())
+    }
+}
