@@ -17,18 +17,21 @@ run: build
 
 # Installs what a fresh Debian machine lacks: libclang for RocksDB's
 # bindings, redis-tools (redis-cli, redis-benchmark), redis-server (the
-# reference the benchmarks compare against) and tcl for tests-tcl.
+# reference the benchmarks compare against), tcl for tests-tcl, and redis-py
+# for the cluster client tests.
 deps:
 	@missing=""; \
 	command -v clang >/dev/null 2>&1 && [ -n "$$(ls /usr/lib/llvm-*/lib/libclang*.so* 2>/dev/null)" ] || missing="$$missing libclang-dev clang"; \
 	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v tclsh >/dev/null 2>&1 || missing="$$missing tcl"; \
+	command -v pip3 >/dev/null 2>&1 || missing="$$missing python3-pip"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis || python3 -m pip install -q --break-system-packages redis
 
 test: deps
 	cargo test --release

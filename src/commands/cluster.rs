@@ -382,13 +382,13 @@ fn setslot(ctx: &Ctx, args: &[Bytes]) -> CmdResult {
 /// CLUSTER subcommands (Redis).
 pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = lower(&args[1]);
+    let cluster = cluster_state(ctx)?;
     if sub == "keyslot" {
         if args.len() != 3 {
             return Err(CmdError::Arity("cluster|keyslot".into()));
         }
         return Ok(Reply::Integer(key_slot(&args[2]) as i64));
     }
-    let cluster = cluster_state(ctx)?;
     let arity = |ok: bool| -> Result<(), CmdError> {
         if ok {
             Ok(())

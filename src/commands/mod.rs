@@ -19,6 +19,7 @@ pub mod server;
 pub mod string;
 pub mod syntax;
 mod table;
+pub mod transaction;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -59,6 +60,8 @@ pub mod flags {
     pub const STALE: u32 = 1 << 9;
     /// Implies ASKING for its own routing (RESTORE-ASKING).
     pub const ASKING: u32 = 1 << 10;
+    /// Never queued inside MULTI (MULTI, EXEC, DISCARD, QUIT).
+    pub const TRANSACTION: u32 = 1 << 11;
 
     /// Flag names as `COMMAND INFO` shows them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -211,41 +214,57 @@ fn unknown_command(args: &[Bytes]) -> Reply {
     Reply::Error(msg)
 }
 
-/// Runs one request and returns its reply; never panics on client input.
-pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Reply {
+/// Looks a request up and checks everything that does not need to run it:
+/// known command, authentication, permission, arity and cluster routing.
+fn admit(
+    server: &Server,
+    session: &mut Session,
+    args: &[Bytes],
+) -> Result<(usize, &'static CommandSpec), Reply> {
     let Some((index, spec)) = server.commands.lookup(&args[0]) else {
-        Stats::incr(&server.stats.error_replies);
-        return unknown_command(&args);
+        return Err(unknown_command(args));
     };
     if !session.authenticated && !spec.has(flags::NO_AUTH) {
-        return Reply::Error(CmdError::NoAuth.to_string());
+        return Err(Reply::Error(CmdError::NoAuth.to_string()));
     }
     if spec.has(flags::ADMIN) && !session.admin {
-        Stats::incr(&server.stats.error_replies);
-        return Reply::Error("ERR admin permission required to perform the command".into());
+        return Err(Reply::Error(
+            "ERR admin permission required to perform the command".into(),
+        ));
     }
     if !spec.arity_ok(args.len()) {
-        Stats::incr(&server.stats.error_replies);
-        return Reply::Error(CmdError::Arity(spec.name.to_string()).to_string());
+        return Err(Reply::Error(
+            CmdError::Arity(spec.name.to_string()).to_string(),
+        ));
     }
     let asking = std::mem::take(&mut session.asking) || spec.has(flags::ASKING);
-    if let Some(err) = route_error(server, session, spec, &args, asking) {
-        Stats::incr(&server.stats.error_replies);
-        return Reply::Error(err);
+    if let Some(err) = route_error(server, session, spec, args, asking) {
+        return Err(Reply::Error(err));
     }
+    Ok((index, spec))
+}
+
+/// Runs an admitted command: the handler, counters and the slow log.
+pub(crate) fn run(
+    server: &Server,
+    session: &mut Session,
+    index: usize,
+    spec: &'static CommandSpec,
+    args: &[Bytes],
+) -> Reply {
     session.shared.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let result = {
         let mut ctx = Ctx { server, session };
         if spec.has(flags::BLOCKING) {
-            tokio::task::block_in_place(|| (spec.handler)(&mut ctx, &args))
+            tokio::task::block_in_place(|| (spec.handler)(&mut ctx, args))
         } else {
-            (spec.handler)(&mut ctx, &args)
+            (spec.handler)(&mut ctx, args)
         }
     };
     let micros = started.elapsed().as_micros() as u64;
     Stats::incr(&server.stats.commands_processed);
-    record_slow(server, session, &args, micros);
+    record_slow(server, session, args, micros);
     match result {
         Ok(r) => r,
         Err(e) => {
@@ -256,6 +275,32 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
             Reply::Error(e.to_string())
         }
     }
+}
+
+/// Runs one request and returns its reply; never panics on client input.
+/// Inside MULTI, commands are checked and queued instead.
+pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Reply {
+    let admitted = admit(server, session, &args);
+    let (index, spec) = match admitted {
+        Ok(x) => x,
+        Err(reply) => {
+            Stats::incr(&server.stats.error_replies);
+            if let Some(multi) = session.multi.as_mut() {
+                multi.dirty = true;
+            }
+            return reply;
+        }
+    };
+    if spec.has(flags::TRANSACTION) {
+        // MULTI/EXEC/DISCARD manage the transaction lock themselves.
+        return run(server, session, index, spec, &args);
+    }
+    if let Some(multi) = session.multi.as_mut() {
+        multi.queue.push(args);
+        return Reply::Status("QUEUED".into());
+    }
+    let _shared = server.txn_lock.read();
+    run(server, session, index, spec, &args)
 }
 
 /// In cluster mode, checks that the command's keys belong here; returns the

@@ -3,6 +3,7 @@
 use super::flags::*;
 use super::{
     client, cluster, config, info, introspection, keyspace, migrate, namespace, server, string,
+    transaction,
 };
 use super::{CommandSpec, Handler};
 
@@ -93,7 +94,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     // Connection.
     c("ping", -1, FAST | STALE, NONE, "connection", "Returns PONG or the argument.", server::ping),
     c("echo", 2, FAST, NONE, "connection", "Returns the argument.", server::echo),
-    c("quit", -1, FAST | NO_AUTH | LOADING | STALE, NONE, "connection", "Closes the connection.", server::quit),
+    c("quit", -1, FAST | NO_AUTH | LOADING | STALE | TRANSACTION, NONE, "connection", "Closes the connection.", server::quit),
     c("select", 2, FAST | LOADING | STALE, NONE, "connection", "Selects a database (no-op).", server::select),
     c("auth", -2, FAST | NO_AUTH | LOADING | STALE, NONE, "connection", "Authenticates.", client::auth),
     c("hello", -1, FAST | NO_AUTH | LOADING | STALE, NONE, "connection", "Handshakes and picks RESP2 or RESP3.", client::hello),
@@ -108,6 +109,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("slowlog", -2, ADMIN | LOADING | STALE, NONE, "server", "Reads the slow log.", config::slowlog),
     c("command", -1, LOADING | STALE, NONE, "server", "Describes commands.", introspection::command),
     c("namespace", -2, ADMIN, NONE, "server", "Manages namespaces (kvrocks).", namespace::namespace),
+    // Transactions.
+    c("multi", 1, TRANSACTION | NOSCRIPT | LOADING | STALE | FAST, NONE, "transactions", "Starts a transaction.", transaction::multi),
+    c("exec", 1, TRANSACTION | NOSCRIPT | LOADING | STALE, NONE, "transactions", "Runs the queued commands.", transaction::exec),
+    c("discard", 1, TRANSACTION | NOSCRIPT | LOADING | STALE | FAST, NONE, "transactions", "Drops the queued commands.", transaction::discard),
     // Cluster.
     c("cluster", -2, STALE, NONE, "cluster", "Cluster topology and slot commands.", cluster::cluster),
     c("clusterx", -2, ADMIN | STALE, NONE, "cluster", "Sets the cluster topology (kvrocks).", cluster::clusterx),

@@ -104,6 +104,9 @@ pub struct Server {
     pub started: Instant,
     /// The port actually listened on.
     pub port: u16,
+    /// Held shared by every command and exclusively by EXEC, so a
+    /// transaction's commands run with nothing interleaved.
+    pub txn_lock: RwLock<()>,
     /// Cluster state, present when `cluster-enabled yes`.
     pub cluster: Option<RwLock<ClusterState>>,
     shutdown_tx: watch::Sender<bool>,
@@ -125,6 +128,7 @@ impl Server {
             None
         };
         Ok(Server {
+            txn_lock: RwLock::new(()),
             cluster,
             storage,
             port: cfg.int("port") as u16,

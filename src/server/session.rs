@@ -18,6 +18,15 @@ pub enum ReplyMode {
     SkipNext,
 }
 
+/// Commands queued between MULTI and EXEC.
+#[derive(Debug, Default)]
+pub struct MultiState {
+    /// The queued requests, in order.
+    pub queue: Vec<Vec<bytes::Bytes>>,
+    /// Set when a queued command was refused: EXEC will abort.
+    pub dirty: bool,
+}
+
 /// The connection's own state.
 pub struct Session {
     /// What the registry sees of this client.
@@ -38,6 +47,8 @@ pub struct Session {
     pub asking: bool,
     /// READONLY was sent (accepted; replicas do not serve reads yet).
     pub readonly: bool,
+    /// The open transaction, between MULTI and EXEC/DISCARD.
+    pub multi: Option<MultiState>,
 }
 
 /// The default namespace's name, as kvrocks calls it.
@@ -56,6 +67,7 @@ impl Session {
             close_after_reply: false,
             asking: false,
             readonly: false,
+            multi: None,
         }
     }
 

@@ -246,14 +246,14 @@ proc resp::read_reply {id} {
             if {$payload < 0} { return {} }
             set out {}
             for {set i 0} {$i < $payload} {incr i} {
-                lappend out [read_reply $id]
+                lappend out [read_element $id]
             }
             return $out
         }
         % {
             set out {}
             for {set i 0} {$i < 2 * $payload} {incr i} {
-                lappend out [read_reply $id]
+                lappend out [read_element $id]
             }
             return $out
         }
@@ -267,6 +267,19 @@ proc resp::read_reply {id} {
             error "protocol error: unexpected reply line '[resp::printable $line]'" {} {RESP PROTOCOL}
         }
     }
+}
+
+# Read one element of an aggregate: an error inside an array (e.g. one
+# failed command of an EXEC) becomes its text instead of raising, so the
+# rest of the array is still consumed and the connection stays in sync.
+proc resp::read_element {id} {
+    if {[catch {read_reply $id} value opts]} {
+        if {[lindex [dict get $opts -errorcode] 0] eq "REDIS"} {
+            return $value
+        }
+        return -options $opts $value
+    }
+    return $value
 }
 
 # Make a binary string readable in messages (escape control bytes).

@@ -604,7 +604,11 @@ impl Cluster {
                 "CLUSTER NODES of node {i} ({})",
                 self.addr(i)
             );
-            assert_eq!(self.version_of(i), self.version, "CLUSTERX VERSION of node {i}");
+            assert_eq!(
+                self.version_of(i),
+                self.version,
+                "CLUSTERX VERSION of node {i}"
+            );
         }
     }
 
@@ -894,6 +898,11 @@ pub fn assert_no_errors(errors: &[String], what: &str) {
         errors.is_empty(),
         "{what}: {} mismatches, first ones:\n{}",
         errors.len(),
-        errors.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+        errors
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
