@@ -7,6 +7,8 @@ mod cluster;
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cluster::{
@@ -171,4 +173,122 @@ fn redis_cli_reshard_moves_100_slots_with_their_keys() {
             show(&out)
         );
     }
+}
+
+/// Moves the first `slots` slots of node 0 to node 1 with redis-cli.
+fn reshard(cl: &Cluster, slots: usize, pipeline: usize) -> std::process::Output {
+    redis_cli(
+        &[
+            "--cluster",
+            "reshard",
+            &cl.addr(0),
+            "--cluster-from",
+            cl.id(0),
+            "--cluster-to",
+            cl.id(1),
+            "--cluster-slots",
+            &slots.to_string(),
+            "--cluster-pipeline",
+            &pipeline.to_string(),
+            "--cluster-yes",
+        ],
+        Duration::from_secs(120),
+    )
+}
+
+/// Writes that clients make while redis-cli moves their slots are not
+/// lost: a thread keeps incrementing counters of the moving slots (and
+/// creating new keys there) through a cluster client, which follows ASK and
+/// MOVED; afterwards every counter equals the number of acknowledged
+/// increments.
+#[test]
+fn writes_during_reshard_are_not_lost() {
+    let cl = Cluster::start(2);
+    // Slots 0..100 are the ones redis-cli takes from node 0 first; give
+    // each 20 keys so that every slot needs several MIGRATE calls.
+    let mut keys = Vec::new();
+    for slot in 0..100u16 {
+        for j in 0..20 {
+            keys.push(key_in_slot(slot, &format!(":{j}")));
+        }
+    }
+    let items = dataset(keys, 5, 600_000);
+    let mut con = cl.cluster_connection();
+    write_all(&mut con, &items, 500);
+    let counters: Vec<String> = (0..100u16).map(|s| key_in_slot(s, ":ctr")).collect();
+    for c in &counters {
+        let _: () = redis::cmd("SET").arg(c).arg(0).query(&mut con).unwrap();
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let counters = counters.clone();
+        let mut con = cl.cluster_connection();
+        std::thread::spawn(move || {
+            // (acknowledged, failed) increments per counter; new keys.
+            let mut acked = vec![0i64; counters.len()];
+            let mut failed = vec![0i64; counters.len()];
+            let mut created = Vec::new();
+            let mut errors = Vec::new();
+            let mut round = 0usize;
+            while !stop.load(Ordering::Relaxed) && round < 2000 {
+                for (i, c) in counters.iter().enumerate() {
+                    match redis::cmd("INCR").arg(c).query::<i64>(&mut con) {
+                        Ok(_) => acked[i] += 1,
+                        Err(e) => {
+                            failed[i] += 1;
+                            errors.push(format!("INCR {c}: {}", common::err_text(&e)));
+                        }
+                    }
+                }
+                let key = key_in_slot((round % 100) as u16, &format!(":new{round}"));
+                match redis::cmd("SET").arg(&key).arg(round).query::<()>(&mut con) {
+                    Ok(()) => created.push((key, round)),
+                    Err(e) => errors.push(format!("SET {key}: {}", common::err_text(&e))),
+                }
+                round += 1;
+            }
+            (acked, failed, created, errors, round)
+        })
+    };
+    // Let the writer run a little before and during the move.
+    std::thread::sleep(Duration::from_millis(100));
+    let out = reshard(&cl, 100, 5);
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    let (acked, failed, created, errors, rounds) = writer.join().unwrap();
+    assert!(out.status.success(), "reshard failed: {}", show(&out));
+    assert!(rounds > 0);
+
+    let mut con = cl.cluster_connection();
+    let mut lost = Vec::new();
+    for (i, c) in counters.iter().enumerate() {
+        let got: i64 = redis::cmd("GET").arg(c).query(&mut con).unwrap();
+        if got < acked[i] || got > acked[i] + failed[i] {
+            lost.push(format!(
+                "{c} (slot {}): {got}, expected {} acknowledged increments (+{} failed)",
+                key_slot(c.as_bytes()),
+                acked[i],
+                failed[i]
+            ));
+        }
+    }
+    for (key, n) in &created {
+        let got: Option<String> = redis::cmd("GET").arg(key).query(&mut con).unwrap();
+        if got.as_deref() != Some(n.to_string().as_str()) {
+            lost.push(format!("{key}: {got:?}, expected {n}"));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "{} writes lost during the reshard ({rounds} rounds, {} client errors: {:?}):\n{}",
+        lost.len(),
+        errors.len(),
+        errors.iter().take(5).collect::<Vec<_>>(),
+        lost.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+    assert_no_errors(&check_all(&mut con, &items, 500), "keys after the reshard");
+    let view0 = slot_view(&mut cl.client(0));
+    assert_eq!(view0, slot_view(&mut cl.client(1)));
 }

@@ -219,7 +219,7 @@ fn cluster_client_writes_and_reads_10000_keys() {
 
 #[test]
 fn ask_and_asking_during_a_manual_slot_move() {
-    let cl = Cluster::start(2);
+    let mut cl = Cluster::start(2);
     let (a, b) = (0, 1);
     let (ida, idb) = (cl.id(a).to_string(), cl.id(b).to_string());
     let slot = key_slot(b"bar");
@@ -295,25 +295,6 @@ fn ask_and_asking_during_a_manual_slot_move() {
     assert_eq!(ra.cmd(&["MGET", &k1, &k2]), tryagain);
     assert_eq!(ra.cmd(&["EXISTS", &k1, &k2]), tryagain);
 
-    // The source refuses to give the slot away while it holds keys of it.
-    let err = q_err(&mut ca, &["CLUSTER", "SETSLOT", &s, "NODE", &idb]);
-    assert!(
-        err.starts_with(&format!(
-            "ERR Can't assign hashslot {slot} to a different node"
-        )),
-        "CLUSTER SETSLOT {slot} NODE <dst> on the source holding keys: {err}"
-    );
-    let me_a = cluster_nodes(&mut ca)
-        .into_iter()
-        .find(|l| l.is_myself())
-        .unwrap();
-    assert!(
-        me_a.slots.iter().any(|&(x, y)| x <= slot && slot <= y),
-        "the source lost slot {slot}: {me_a:?}"
-    );
-    assert_eq!(me_a.migrating, [(slot, idb.clone())], "{me_a:?}");
-    assert_eq!(ra.cmd(&["GET", &k1]), "$3\r\none\r\n");
-
     // Move k1 with MIGRATE (the target gets it although it does not own
     // the slot yet); the source then redirects with ASK.
     let out: String = q(
@@ -385,6 +366,57 @@ fn ask_and_asking_during_a_manual_slot_move() {
         .find(|l| l.is_myself())
         .unwrap();
     assert!(me_a.migrating.is_empty(), "{me_a:?}");
+
+    // The moved slot stays moved across restarts of both nodes.
+    drop((ra, rb, ca, cb));
+    cl.restart(a);
+    cl.restart(b);
+    assert_eq!(cl.raw(a).cmd(&["GET", &k1]), moved_to_b);
+    assert_eq!(cl.raw(b).cmd(&["GET", &k1]), "$3\r\none\r\n");
+    assert_eq!(slot_view(&mut cl.client(a)), view_a);
+    assert_eq!(slot_view(&mut cl.client(b)), view_a);
+}
+
+#[test]
+fn setslot_node_refused_while_the_source_holds_keys() {
+    let cl = Cluster::start(2);
+    let slot = key_slot(b"bar");
+    assert_eq!(cl.node_for_slot(slot), 0);
+    let s = slot.to_string();
+    let key = key_in_slot(slot, ":1");
+    let idb = cl.id(1).to_string();
+    let mut ca = cl.client(0);
+    set(&mut ca, &key, "one");
+    assert_eq!(
+        q::<String>(
+            &mut cl.client(1),
+            &["CLUSTER", "SETSLOT", &s, "IMPORTING", cl.id(0)]
+        ),
+        "OK"
+    );
+    assert_eq!(
+        q::<String>(&mut ca, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &idb]),
+        "OK"
+    );
+    // Redis: "Can't assign hashslot N to a different node while I still
+    // hold keys for this hash slot." (the keys would become unreachable).
+    let reply = try_q::<String>(&mut ca, &["CLUSTER", "SETSLOT", &s, "NODE", &idb]);
+    let me_a = cluster_nodes(&mut ca)
+        .into_iter()
+        .find(|l| l.is_myself())
+        .unwrap();
+    assert!(
+        reply.as_ref().err().is_some_and(|e| e.starts_with(&format!(
+            "ERR Can't assign hashslot {slot} to a different node"
+        ))),
+        "CLUSTER SETSLOT {slot} NODE <dst> on the source holding keys: {reply:?}"
+    );
+    assert!(
+        me_a.slots.iter().any(|&(x, y)| x <= slot && slot <= y),
+        "the source lost slot {slot}: {me_a:?}"
+    );
+    assert_eq!(me_a.migrating, [(slot, idb.clone())], "{me_a:?}");
+    assert_eq!(cl.raw(0).cmd(&["GET", &key]), "$3\r\none\r\n");
 }
 
 fn now_ms() -> u64 {
@@ -523,6 +555,29 @@ fn dump_and_restore() {
 }
 
 #[test]
+fn restore_with_expired_absttl_onto_an_existing_key() {
+    let s = Server::start();
+    let mut c = s.client();
+    set(&mut c, "src", "payload");
+    set(&mut c, "existing", "keep me");
+    let payload = dump(&mut c, "src");
+    // Without REPLACE an existing key is BUSYKEY whatever the TTL, and it
+    // stays; with REPLACE the already expired restore deletes it.
+    let reply = restore(&mut c, "existing", 1000, &payload, &["ABSTTL"]);
+    let value: Option<String> = q(&mut c, &["GET", "existing"]);
+    assert_eq!(
+        (reply, value.as_deref()),
+        (
+            Err("BUSYKEY Target key name already exists.".to_string()),
+            Some("keep me")
+        ),
+        "RESTORE existing 1000 <payload> ABSTTL"
+    );
+    restore(&mut c, "existing", 1000, &payload, &["ABSTTL", "REPLACE"]).unwrap();
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "existing"]), 0);
+}
+
+#[test]
 fn migrate_between_two_nodes() {
     let src = Server::start();
     let dst = Server::start();
@@ -572,10 +627,8 @@ fn migrate_between_two_nodes() {
     assert_eq!(q::<i64>(&mut cs, &["EXISTS", "copied"]), 0);
 
     // KEYS form: several keys at once; missing ones are skipped.
-    let batch = dataset((0..50).map(|i| format!("batch:{i}")), 3, 600_000);
-    for w in &batch {
-        w.write(&mut cs);
-    }
+    let batch = dataset((0..1000).map(|i| format!("batch:{i}")), 3, 600_000);
+    write_all(&mut cs, &batch, 500);
     let mut args: Vec<String> = ["MIGRATE", "127.0.0.1", &dport, "", "0", "5000", "KEYS"]
         .iter()
         .map(|s| s.to_string())
@@ -632,4 +685,34 @@ fn migrate_between_two_nodes() {
     let err = mig(&mut cs, &closed, "stay", &[]).unwrap_err();
     assert!(err.starts_with("IOERR"), "{err}");
     assert_eq!(q::<String>(&mut cs, &["GET", "stay"]), "v");
+
+    // A target that accepts the connection but never answers: IOERR after
+    // about the timeout, and the key stays.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sport = silent.local_addr().unwrap().port().to_string();
+    let started = std::time::Instant::now();
+    let err = try_q::<String>(
+        &mut cs,
+        &["MIGRATE", "127.0.0.1", &sport, "stay", "0", "1000"],
+    )
+    .unwrap_err();
+    assert!(err.starts_with("IOERR"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "MIGRATE to a silent target took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(q::<String>(&mut cs, &["GET", "stay"]), "v");
+    drop(silent);
+
+    // A large value.
+    let big = Written::new(
+        "big",
+        Data::String((0..4_000_000u32).map(|i| (i % 253) as u8).collect()),
+        Some(600_000),
+    );
+    big.write(&mut cs);
+    assert_eq!(mig(&mut cs, &dport, "big", &[]).unwrap(), "OK");
+    big.check(&mut cd).unwrap();
+    assert_eq!(q::<i64>(&mut cs, &["EXISTS", "big"]), 0);
 }

@@ -738,7 +738,7 @@ fn clusterx_setslot_version_rules() {
 
 #[test]
 fn addslots_and_delslots() {
-    let cl = Cluster::start(2);
+    let mut cl = Cluster::start(2);
     let mut c = cl.client(0);
     let mine = |c: &mut redis::Connection| -> Vec<(u16, u16)> {
         cluster_nodes(c)
@@ -758,6 +758,11 @@ fn addslots_and_delslots() {
     assert_eq!(info_field(&info, "cluster_slots_assigned"), "16381");
     assert_eq!(info_field(&info, "cluster_state"), "fail");
     assert!(q_err(&mut c, &["CLUSTER", "DELSLOTS", "0"]).starts_with("ERR"));
+    // The change survives a restart.
+    drop(c);
+    cl.restart(0);
+    let mut c = cl.client(0);
+    assert_eq!(mine(&mut c), [(3, 8191)]);
 
     assert_eq!(
         q::<String>(&mut c, &["CLUSTER", "ADDSLOTS", "0", "1", "2"]),

@@ -2,6 +2,7 @@
 //! topology pushed by an operator or controller, this node's state and the
 //! routing decision.
 
+pub mod gates;
 pub mod peer;
 pub mod routing;
 pub mod slot;

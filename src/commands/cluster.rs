@@ -366,6 +366,14 @@ fn setslot(ctx: &Ctx, args: &[Bytes]) -> CmdResult {
         }
         ("node", 5) => {
             let id = node_arg(&state)?;
+            if state.owns(slot)
+                && state.myid.as_deref() != Some(id.as_str())
+                && ctx.db().count_in_slot(slot)? > 0
+            {
+                return Err(CmdError::err(format!(
+                    "Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot."
+                )));
+            }
             let mut next = state.topology.clone();
             next.assign(slot, slot, &id).map_err(topo_err)?;
             next.version += 1;

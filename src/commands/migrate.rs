@@ -10,6 +10,7 @@ use super::args::{int, lower, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
+use crate::cluster::slot::key_slot;
 use crate::protocol::Reply;
 use crate::types::dump::RestoreError;
 use crate::util::now_ms;
@@ -54,9 +55,14 @@ pub fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         (t, false) => now_ms().saturating_add(t as u64),
     };
     if expire != 0 && expire <= now_ms() {
-        // Already expired: like Redis, succeed without creating the key.
+        // Already expired: like Redis, check as usual, then succeed
+        // without creating the key (REPLACE removes the old one).
         crate::types::dump::open(&args[3]).map_err(restore_err)?;
-        ctx.db().del(&args[1..2])?;
+        let db = ctx.db();
+        if !replace && db.exists(&args[1..2])? > 0 {
+            return Err(restore_err(RestoreError::BusyKey));
+        }
+        db.del(&args[1..2])?;
         return Ok(Reply::ok());
     }
     ctx.db()
@@ -137,6 +143,9 @@ fn frame_error(frame: &OwnedFrame) -> Option<String> {
 /// [AUTH2 user pw] [KEYS key ...]
 pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let req = parse_migrate(args)?;
+    // Writers of these slots wait until the keys are copied and deleted.
+    let slots: Vec<u16> = req.keys.iter().map(|k| key_slot(k)).collect();
+    let _gates = ctx.server.slot_gates.write_many(&slots);
     let db = ctx.db();
     let mut payloads = Vec::new();
     for key in &req.keys {

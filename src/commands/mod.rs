@@ -62,6 +62,9 @@ pub mod flags {
     pub const ASKING: u32 = 1 << 10;
     /// Never queued inside MULTI (MULTI, EXEC, DISCARD, QUIT).
     pub const TRANSACTION: u32 = 1 << 11;
+    /// May run with the connection's earlier pipelined writes still folded
+    /// (not yet applied); every other command applies them first.
+    pub const FOLDABLE: u32 = 1 << 12;
 
     /// Flag names as `COMMAND INFO` shows them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -159,8 +162,22 @@ impl CommandTable {
         CommandTable { by_name }
     }
 
-    /// Finds a command by its (case-insensitive) served name.
+    /// Finds a command by its (case-insensitive) served name, without
+    /// allocating for the usual short names.
     pub fn lookup(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
+        let mut buf = [0u8; 32];
+        let lower = if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name);
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).ok()?
+        } else {
+            return self.lookup_long(name);
+        };
+        self.by_name.get(lower).map(|&i| (i, &COMMANDS[i]))
+    }
+
+    fn lookup_long(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
         let lower = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
         self.by_name.get(&lower).map(|&i| (i, &COMMANDS[i]))
     }
@@ -216,11 +233,11 @@ fn unknown_command(args: &[Bytes]) -> Reply {
 
 /// Looks a request up and checks everything that does not need to run it:
 /// known command, authentication, permission, arity and cluster routing.
-fn admit(
-    server: &Server,
+fn admit<'s>(
+    server: &'s Server,
     session: &mut Session,
     args: &[Bytes],
-) -> Result<(usize, &'static CommandSpec), Reply> {
+) -> Result<Admitted<'s>, Reply> {
     let Some((index, spec)) = server.commands.lookup(&args[0]) else {
         return Err(unknown_command(args));
     };
@@ -238,10 +255,19 @@ fn admit(
         ));
     }
     let asking = std::mem::take(&mut session.asking) || spec.has(flags::ASKING);
-    if let Some(err) = route_error(server, session, spec, args, asking) {
-        return Err(Reply::Error(err));
-    }
-    Ok((index, spec))
+    let gate = route(server, session, spec, args, asking).map_err(Reply::Error)?;
+    Ok(Admitted {
+        index,
+        spec,
+        _gate: gate,
+    })
+}
+
+/// A command cleared to run, holding its slot's gate in cluster mode.
+struct Admitted<'s> {
+    index: usize,
+    spec: &'static CommandSpec,
+    _gate: Option<parking_lot::RwLockReadGuard<'s, ()>>,
 }
 
 /// Runs an admitted command: the handler, counters and the slow log.
@@ -252,6 +278,11 @@ pub(crate) fn run(
     spec: &'static CommandSpec,
     args: &[Bytes],
 ) -> Reply {
+    // Anything but a foldable write sees (and waits for) the connection's
+    // folded writes first, so it never waits on its own key locks.
+    if !spec.has(flags::FOLDABLE) && !session.apply_folded(&server.storage) {
+        return Reply::Error("ERR storage error while applying pipelined writes".into());
+    }
     session.shared.last_cmd.store(index, Ordering::Relaxed);
     let started = Instant::now();
     let result = {
@@ -281,8 +312,8 @@ pub(crate) fn run(
 /// Inside MULTI, commands are checked and queued instead.
 pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Reply {
     let admitted = admit(server, session, &args);
-    let (index, spec) = match admitted {
-        Ok(x) => x,
+    let (index, spec, _gate) = match admitted {
+        Ok(a) => (a.index, a.spec, a._gate),
         Err(reply) => {
             Stats::incr(&server.stats.error_replies);
             if let Some(multi) = session.multi.as_mut() {
@@ -299,31 +330,50 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
         multi.queue.push(args);
         return Reply::Status("QUEUED".into());
     }
-    let _shared = server.txn_lock.read();
+    // Never wait for the lock while holding folded key locks: an EXEC
+    // waiting for one of them would wait for us in turn.
+    let _shared = match server.txn_lock.try_read() {
+        Some(g) => g,
+        None => {
+            if !session.apply_folded(&server.storage) {
+                return Reply::Error("ERR storage error while applying pipelined writes".into());
+            }
+            server.txn_lock.read()
+        }
+    };
     run(server, session, index, spec, &args)
 }
 
-/// In cluster mode, checks that the command's keys belong here; returns the
-/// redirection or refusal to send instead.
-fn route_error(
-    server: &Server,
+/// In cluster mode, checks that the command's keys belong here. Returns
+/// the slot gate to hold while the command runs, or the redirection or
+/// refusal to send instead.
+fn route<'s>(
+    server: &'s Server,
     session: &Session,
     spec: &CommandSpec,
     args: &[Bytes],
     asking: bool,
-) -> Option<String> {
-    let cluster = server.cluster.as_ref()?;
+) -> Result<Option<parking_lot::RwLockReadGuard<'s, ()>>, String> {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return Ok(None);
+    };
     let positions = spec.key_indexes(args.len());
-    if positions.is_empty() {
-        return None;
-    }
+    let Some(&first) = positions.first() else {
+        return Ok(None);
+    };
+    let gate = server
+        .slot_gates
+        .read(crate::cluster::slot::key_slot(&args[first]));
     let keys: Vec<&[u8]> = positions.iter().map(|&i| &args[i][..]).collect();
     let state = cluster.read();
     let db = Db::new(&server.storage, &session.namespace, 0);
-    let route = crate::cluster::routing::route(&state, &keys, asking, || {
+    let decision = crate::cluster::routing::route(&state, &keys, asking, || {
         db.exists(&keys).map(|n| n as usize).unwrap_or(0)
     });
-    route.error()
+    match decision.error() {
+        Some(e) => Err(e),
+        None => Ok(Some(gate)),
+    }
 }
 
 fn record_slow(server: &Server, session: &Session, args: &[Bytes], micros: u64) {

@@ -78,6 +78,27 @@ fn parse_set(args: &[Bytes]) -> Result<SetOptions, CmdError> {
 /// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]
 pub fn set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let opts = parse_set(args)?;
+    // In cluster mode writes are applied at once: a folded write could land
+    // after MIGRATE copied its slot (slot gates only cover execution).
+    let foldable = ctx.server.cluster.is_none();
+    let blind = match (opts.condition, opts.expiry, opts.get_old) {
+        _ if !foldable => None,
+        (Condition::Always, Expiry::Clear, false) => Some(0),
+        (Condition::Always, Expiry::At(ms), false) => Some(ms),
+        _ => None,
+    };
+    if let Some(expire_ms) = blind {
+        let session = &mut *ctx.session;
+        let db = crate::types::Db::new(&ctx.server.storage, &session.namespace, usize::MAX);
+        db.set_blind(&args[1], &args[2], expire_ms, &mut session.folded)?;
+        return Ok(Reply::ok());
+    }
+    // Options that read the key see this connection's earlier writes.
+    if !ctx.session.apply_folded(&ctx.server.storage) {
+        return Err(CmdError::err(
+            "storage error while applying pipelined writes",
+        ));
+    }
     let out = ctx.db().set(&args[1], &args[2], opts)?;
     Ok(if opts.get_old {
         Reply::opt_bulk(out.old)

@@ -46,7 +46,7 @@ const RF: u32 = READONLY | FAST;
 pub static COMMANDS: &[CommandSpec] = &[
     // Strings.
     c("get", 2, RF, ONE, "string", "Returns the string value of a key.", string::get),
-    c("set", -3, W, ONE, "string", "Sets the string value of a key, with options.", string::set),
+    c("set", -3, W | FOLDABLE, ONE, "string", "Sets the string value of a key, with options.", string::set),
     c("setnx", 3, WF, ONE, "string", "Sets a key only when it does not exist.", string::setnx),
     c("setex", 4, W, ONE, "string", "Sets a key with a TTL in seconds.", string::setex),
     c("psetex", 4, W, ONE, "string", "Sets a key with a TTL in milliseconds.", string::psetex),

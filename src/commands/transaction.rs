@@ -69,5 +69,10 @@ pub fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
         };
         replies.push(super::run(ctx.server, ctx.session, index, spec, args));
     }
+    if !ctx.session.apply_folded(&ctx.server.storage) {
+        return Err(CmdError::err(
+            "storage error while applying the transaction",
+        ));
+    }
     Ok(Reply::Array(replies))
 }

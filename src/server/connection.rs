@@ -92,6 +92,8 @@ enum CloseReason {
     Timeout,
     #[error("quit")]
     Quit,
+    #[error("applying pipelined writes failed")]
+    WriteFailed,
 }
 
 impl Connection {
@@ -168,6 +170,10 @@ impl Connection {
     }
 
     async fn flush(&mut self) -> Result<(), CloseReason> {
+        // Folded writes are applied before any of their replies leave.
+        if !self.session.apply_folded(&self.server.storage) || self.session.write_failed {
+            return Err(CloseReason::WriteFailed);
+        }
         if self.wbuf.is_empty() {
             return Ok(());
         }

@@ -109,6 +109,8 @@ pub struct Server {
     pub txn_lock: RwLock<()>,
     /// Cluster state, present when `cluster-enabled yes`.
     pub cluster: Option<RwLock<ClusterState>>,
+    /// Per-slot gates that make MIGRATE atomic against writers.
+    pub slot_gates: crate::cluster::gates::SlotGates,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -129,6 +131,7 @@ impl Server {
         };
         Ok(Server {
             txn_lock: RwLock::new(()),
+            slot_gates: Default::default(),
             cluster,
             storage,
             port: cfg.int("port") as u16,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::clients::ClientShared;
+use crate::storage::folded::FoldedWrites;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,11 @@ pub struct Session {
     pub readonly: bool,
     /// The open transaction, between MULTI and EXEC/DISCARD.
     pub multi: Option<MultiState>,
+    /// Pipelined blind writes waiting to be applied as one batch.
+    pub folded: FoldedWrites,
+    /// Set when applying folded writes failed: replies already encoded
+    /// for them must not be sent, so the connection closes.
+    pub write_failed: bool,
 }
 
 /// The default namespace's name, as kvrocks calls it.
@@ -68,7 +74,20 @@ impl Session {
             asking: false,
             readonly: false,
             multi: None,
+            folded: FoldedWrites::default(),
+            write_failed: false,
         }
+    }
+
+    /// Applies folded writes; on failure marks the session so that no
+    /// reply is sent for them. Returns false on failure.
+    pub fn apply_folded(&mut self, storage: &crate::storage::Storage) -> bool {
+        if let Err(e) = storage.apply_folded(&mut self.folded) {
+            tracing::error!("applying pipelined writes failed: {}", e);
+            self.write_failed = true;
+            return false;
+        }
+        true
     }
 
     /// The namespace name shown to users.

@@ -2,6 +2,7 @@
 //! locks, the expiry compaction filter and the few primitives the data types
 //! need. Nothing here knows about RESP or sockets.
 
+pub mod folded;
 pub mod keys;
 pub mod locks;
 pub mod metadata;

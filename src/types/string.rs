@@ -3,6 +3,7 @@
 use rocksdb::WriteBatch;
 
 use super::{Db, TypeError, TypeResult};
+use crate::storage::folded::FoldedWrites;
 use crate::storage::metadata::{self, DataType};
 use crate::storage::Cf;
 use crate::util::numbers::{parse_f64, parse_i64};
@@ -53,9 +54,12 @@ pub struct SetOutcome {
 
 impl Db<'_> {
     fn string_value(&self, key: &[u8]) -> TypeResult<Option<(Vec<u8>, u64)>> {
-        Ok(self
-            .read_typed(key, DataType::String)?
-            .map(|m| (metadata::string_value(&m.raw).to_vec(), m.header.expire_ms)))
+        Ok(self.read_typed(key, DataType::String)?.map(|m| {
+            let mut raw = m.raw;
+            // Drop the header in place rather than copying the value again.
+            raw.drain(..metadata::HEADER_LEN.min(raw.len()));
+            (raw, m.header.expire_ms)
+        }))
     }
 
     fn check_len(&self, len: usize) -> TypeResult<()> {
@@ -103,6 +107,28 @@ impl Db<'_> {
         )?;
         outcome.written = true;
         Ok(outcome)
+    }
+
+    /// SET without NX/XX/GET/KEEPTTL: needs no read, so with `folded` it
+    /// joins the connection's pending batch instead of writing at once.
+    pub fn set_blind(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        expire_ms: u64,
+        folded: &mut FoldedWrites,
+    ) -> TypeResult<()> {
+        let mk = self.meta_key(key);
+        let raw = metadata::encode_string(expire_ms, value);
+        if self.storage.fold_put(folded, key, Cf::Metadata, &mk, &raw) {
+            return Ok(());
+        }
+        // Stripe busy (maybe by our own batch) or batch full: apply, then
+        // write this one directly.
+        self.storage.apply_folded(folded)?;
+        let _guard = self.storage.locks().lock(&[key]);
+        self.storage.put(Cf::Metadata, &mk, &raw)?;
+        Ok(())
     }
 
     /// Writes a string, keeping nothing of the old key (used by MSET, COPY).
