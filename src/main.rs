@@ -69,7 +69,12 @@ fn main() -> ExitCode {
     for w in &warnings {
         tracing::warn!("{}", w);
     }
-    let workers = cfg.int("workers") as usize;
+    let workers = match cfg.int("workers") {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n as usize,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()

@@ -3,6 +3,8 @@
 //! routing decision.
 
 pub mod gates;
+pub mod import;
+pub mod migrate;
 pub mod peer;
 pub mod routing;
 pub mod slot;

@@ -59,7 +59,7 @@ pub static KEYS: &[KeyDef] = &[
     key("bind", "127.0.0.1", Kind::List, false),
     key("port", "6666", int(0, 65535), false),
     key("dir", "./data", Kind::Str, false),
-    key("workers", "4", int(1, 256), false),
+    key("workers", "0", int(0, 256), false),
     key("daemonize", "no", Kind::Enum(&["no"]), false),
     key(
         "supervised",

@@ -6,6 +6,7 @@ pub mod folded;
 pub mod keys;
 pub mod locks;
 pub mod metadata;
+pub mod records;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -160,6 +161,21 @@ impl Storage {
             Some(h) => h,
             None => unreachable!("column family {} is created at open", cf.name()),
         }
+    }
+
+    /// RocksDB's numeric id of a column family in this database, as it
+    /// appears in serialized write batches. Found by serializing a record,
+    /// which needs no unsafe FFI call.
+    pub fn cf_id(&self, cf: Cf) -> u32 {
+        if cf == Cf::Subkey {
+            return 0;
+        }
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(cf), b"", b"");
+        records::parse(b.data())
+            .ok()
+            .and_then(|r| r.first().map(|r| r.cf()))
+            .unwrap_or(0)
     }
 
     /// The per-key lock table.

@@ -1,0 +1,6 @@
+//! Slot migration by streaming raw `WriteBatch` chunks (see DESIGN.md).
+//! So far: the wire frame (the batch record reader is
+//! [`crate::storage::records`]); the job runner, the importer and the
+//! operator commands follow.
+
+pub mod frame;
