@@ -4,3 +4,4 @@
 //! operator commands follow.
 
 pub mod frame;
+pub mod snapshot;
