@@ -17,6 +17,8 @@ pub enum Route {
     CrossSlot,
     /// A multi-key command during a migration with some keys moved.
     TryAgain,
+    /// A write to a slot in the cut-over pause of a migration.
+    Paused,
     /// No node serves the slot.
     Down,
 }
@@ -30,18 +32,23 @@ impl Route {
             Route::Ask(slot, addr) => format!("ASK {slot} {addr}"),
             Route::CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),
             Route::TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot".into(),
+            Route::Paused => {
+                "TRYAGAIN Can't write to slot being migrated which is in write forbidden phase"
+                    .into()
+            }
             Route::Down => "CLUSTERDOWN Hash slot not served".into(),
         })
     }
 }
 
 /// Decides where a command with `keys` goes. `asking` is the client's ASKING
-/// flag; `count_existing` counts how many of the keys exist locally (only
+/// flag, `write` whether the command writes; `count_existing` counts how many of the keys exist locally (only
 /// called for a slot this node is migrating).
 pub fn route(
     state: &ClusterState,
     keys: &[&[u8]],
     asking: bool,
+    write: bool,
     count_existing: impl FnOnce() -> usize,
 ) -> Route {
     let Some(first) = keys.first() else {
@@ -52,6 +59,9 @@ pub fn route(
         return Route::CrossSlot;
     }
     if state.owns(slot) {
+        if write && state.paused.contains(&slot) {
+            return Route::Paused;
+        }
         if let Some(dst) = state.migrating.get(&slot) {
             let existing = count_existing();
             if existing < keys.len() {

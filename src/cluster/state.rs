@@ -30,6 +30,8 @@ pub struct ClusterState {
     pub migrating: BTreeMap<u16, String>,
     /// Slots this node is receiving from another node (Redis IMPORTING).
     pub importing: BTreeMap<u16, String>,
+    /// Slots whose writes are paused during a migration's cut-over.
+    pub paused: std::collections::BTreeSet<u16>,
     path: PathBuf,
 }
 
@@ -45,6 +47,7 @@ impl ClusterState {
             topology: Topology::default(),
             migrating: BTreeMap::new(),
             importing: BTreeMap::new(),
+            paused: Default::default(),
             path: path.clone(),
         };
         let text = match std::fs::read_to_string(&path) {

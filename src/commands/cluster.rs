@@ -2,11 +2,14 @@
 //! READWRITE.
 
 use bytes::Bytes;
+use std::sync::Arc;
+
 use parking_lot::RwLock;
 
 use super::args::{int, is, lower, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
+use crate::cluster::migrate::job::MigrationStatus;
 use crate::cluster::slot::{key_slot, SLOT_COUNT};
 use crate::cluster::state::ClusterState;
 use crate::cluster::topology::{
@@ -90,6 +93,10 @@ pub fn clusterx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             save(&state)?;
             Ok(Reply::ok())
         }
+        ("migrate", _) => super::slotmigrate::migrate(ctx, args),
+        ("import", _) => super::slotmigrate::import(ctx, args),
+        ("chunk", _) => super::slotmigrate::chunk(ctx, args),
+        ("import-commit", _) => super::slotmigrate::import_commit(ctx, args),
         ("myid" | "version" | "setnodeid" | "setnodes" | "setslot", _) => {
             Err(CmdError::Arity(format!("clusterx|{sub}")))
         }
@@ -216,7 +223,7 @@ fn cluster_shards(state: &ClusterState) -> Reply {
     Reply::Array(shards)
 }
 
-fn cluster_info(state: &ClusterState) -> String {
+fn cluster_info(state: &ClusterState, jobs: &[Arc<MigrationStatus>]) -> String {
     let assigned = state.topology.assigned_slots();
     let masters = state
         .topology
@@ -234,6 +241,17 @@ fn cluster_info(state: &ClusterState) -> String {
     if let Some((slot, dst)) = state.migrating.iter().next() {
         out.push_str(&format!(
             "migrating_slot:{slot}\r\ndestination_node:{dst}\r\nmigrating_state:start\r\n"
+        ));
+    } else if let Some(j) = jobs.last() {
+        out.push_str(&format!(
+            "migrating_slot:{}\r\ndestination_node:{}\r\nmigrating_state:{}\r\n",
+            if j.first == j.last {
+                j.first.to_string()
+            } else {
+                format!("{}-{}", j.first, j.last)
+            },
+            j.dst_id,
+            j.state.lock().name()
         ));
     }
     if let Some((slot, _)) = state.importing.iter().next() {
@@ -425,7 +443,8 @@ pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         "info" => {
             arity(args.len() == 2)?;
-            Ok(Reply::Verbatim(cluster_info(&cluster.read())))
+            let jobs = ctx.server.migrations.lock().clone();
+            Ok(Reply::Verbatim(cluster_info(&cluster.read(), &jobs)))
         }
         "myid" => {
             arity(args.len() == 2)?;

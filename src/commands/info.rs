@@ -22,6 +22,7 @@ const SECTIONS: &[&str] = &[
     "replication",
     "cpu",
     "cluster",
+    "migration",
     "keyspace",
     "rocksdb",
 ];
@@ -146,6 +147,39 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         "cluster" => {
             let _ = writeln!(out, "cluster_enabled:{}", s.cluster.is_some() as u8);
         }
+        "migration" => {
+            for j in s.migrations.lock().iter() {
+                let raw = j.raw_bytes.load(Ordering::Relaxed);
+                let wire = j.wire_bytes.load(Ordering::Relaxed);
+                let secs = j.started.elapsed().as_secs_f64().max(0.001);
+                let state = j.state.lock().clone();
+                let _ = writeln!(
+                    out,
+                    "job_{}:slots={}-{},destination={},state={},keys={},raw_bytes={},wire_bytes={},compression_ratio={:.2},chunks={},retransmits={},chunk_size={},rate_bytes_per_sec={},write_pause_ms={}",
+                    j.job_id,
+                    j.first,
+                    j.last,
+                    j.dst_id,
+                    state.name(),
+                    j.keys.load(Ordering::Relaxed),
+                    raw,
+                    wire,
+                    if wire == 0 { 1.0 } else { raw as f64 / wire as f64 },
+                    j.chunks.load(Ordering::Relaxed),
+                    j.retransmits.load(Ordering::Relaxed),
+                    j.chunk_size.load(Ordering::Relaxed),
+                    (wire as f64 / secs) as u64,
+                    j.pause_ms.load(Ordering::Relaxed),
+                );
+            }
+            for (id, imp) in s.imports.all() {
+                let _ = writeln!(
+                    out,
+                    "import_{}:slots={}-{},source={},state=importing,chunks={}",
+                    id, imp.scope.first, imp.scope.last, imp.src_id, imp.chunks
+                );
+            }
+        }
         "keyspace" => {
             let estimate = s
                 .storage
@@ -185,6 +219,7 @@ fn capitalise(s: &str) -> String {
     match s {
         "cpu" => "CPU".into(),
         "rocksdb" => "RocksDB".into(),
+        "migration" => "Migration".into(),
         _ => {
             let mut c = s.chars();
             c.next()

@@ -16,6 +16,7 @@ pub mod keyspace;
 pub mod migrate;
 pub mod namespace;
 pub mod server;
+pub mod slotmigrate;
 pub mod string;
 pub mod syntax;
 mod table;
@@ -367,7 +368,8 @@ fn route<'s>(
     let keys: Vec<&[u8]> = positions.iter().map(|&i| &args[i][..]).collect();
     let state = cluster.read();
     let db = Db::new(&server.storage, &session.namespace, 0);
-    let decision = crate::cluster::routing::route(&state, &keys, asking, || {
+    let write = spec.has(flags::WRITE);
+    let decision = crate::cluster::routing::route(&state, &keys, asking, write, || {
         db.exists(&keys).map(|n| n as usize).unwrap_or(0)
     });
     match decision.error() {

@@ -111,6 +111,11 @@ pub struct Server {
     pub cluster: Option<RwLock<ClusterState>>,
     /// Per-slot gates that make MIGRATE atomic against writers.
     pub slot_gates: crate::cluster::gates::SlotGates,
+    /// Slot migration jobs started on this node (source side).
+    pub migrations: Mutex<Vec<std::sync::Arc<crate::cluster::migrate::job::MigrationStatus>>>,
+    /// Slot imports running on this node (destination side).
+    pub imports: crate::cluster::import::ImportRegistry,
+    self_ref: std::sync::OnceLock<std::sync::Weak<Server>>,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -132,6 +137,9 @@ impl Server {
         Ok(Server {
             txn_lock: RwLock::new(()),
             slot_gates: Default::default(),
+            migrations: Mutex::new(Vec::new()),
+            imports: Default::default(),
+            self_ref: std::sync::OnceLock::new(),
             cluster,
             storage,
             port: cfg.int("port") as u16,
@@ -145,6 +153,17 @@ impl Server {
             started: Instant::now(),
             shutdown_tx,
         })
+    }
+
+    /// Remembers the `Arc` this server lives in, so commands can hand it
+    /// to background jobs.
+    pub fn set_self(self: &Arc<Self>) {
+        let _ = self.self_ref.set(Arc::downgrade(self));
+    }
+
+    /// The `Arc` this server lives in (after [`Server::set_self`]).
+    pub fn arc(&self) -> Option<Arc<Server>> {
+        self.self_ref.get().and_then(|w| w.upgrade())
     }
 
     /// Starts a graceful shutdown (SHUTDOWN, SIGTERM, SIGINT).
@@ -166,6 +185,7 @@ impl Server {
 /// Binds the listeners, serves until shutdown, then drains connections and
 /// flushes storage.
 pub async fn run(server: Arc<Server>) -> Result<(), ServerError> {
+    server.set_self();
     let binds = server.config.read().binds();
     let mut listeners = Vec::new();
     for addr in binds {

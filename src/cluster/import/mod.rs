@@ -1,6 +1,64 @@
-//! Destination side of slot migration. So far: checking and rebuilding the
-//! chunks a source sends, and applying each exactly once with its
-//! checkpoint; the network importer that drives them follows.
+//! Destination side of slot migration: the registry of running imports,
+//! checking and rebuilding the chunks a source sends, and applying each
+//! exactly once with its checkpoint.
 
 pub mod apply;
 pub mod validate;
+
+use std::collections::HashMap;
+
+use parking_lot::Mutex;
+
+use validate::{CfMap, SlotScope};
+
+/// One import in progress.
+#[derive(Debug, Clone)]
+pub struct ImportJob {
+    /// Slots received.
+    pub scope: SlotScope,
+    /// Source column family ids.
+    pub cf_map: CfMap,
+    /// The source node.
+    pub src_id: String,
+    /// Chunks applied so far.
+    pub chunks: u64,
+}
+
+/// Imports running on this node, by job id.
+#[derive(Default)]
+pub struct ImportRegistry {
+    jobs: Mutex<HashMap<u64, ImportJob>>,
+}
+
+impl ImportRegistry {
+    /// Registers (or re-registers, on resume) a job.
+    pub fn start(&self, job_id: u64, job: ImportJob) {
+        self.jobs.lock().insert(job_id, job);
+    }
+
+    /// A copy of a job's record.
+    pub fn get(&self, job_id: u64) -> Option<ImportJob> {
+        self.jobs.lock().get(&job_id).cloned()
+    }
+
+    /// Counts an applied chunk.
+    pub fn count_chunk(&self, job_id: u64) {
+        if let Some(j) = self.jobs.lock().get_mut(&job_id) {
+            j.chunks += 1;
+        }
+    }
+
+    /// Ends a job.
+    pub fn finish(&self, job_id: u64) -> Option<ImportJob> {
+        self.jobs.lock().remove(&job_id)
+    }
+
+    /// All running imports.
+    pub fn all(&self) -> Vec<(u64, ImportJob)> {
+        self.jobs
+            .lock()
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect()
+    }
+}

@@ -4,4 +4,6 @@
 //! operator commands follow.
 
 pub mod frame;
+pub mod job;
 pub mod snapshot;
+pub mod wal;

@@ -1,0 +1,527 @@
+//! Source side of one slot migration job: snapshot, incremental catch-up
+//! from the WAL, a short write pause, a two-phase hand-off and cleanup.
+//!
+//! Chunks travel as `CLUSTERX CHUNK <frame> <position>` commands on one
+//! connection to the destination; up to `migrate-window` of them are in
+//! flight (pipelined), and the destination acknowledges each by sequence.
+//! A chunk the destination refuses by checksum is sent again.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use redis_protocol::resp2::types::OwnedFrame;
+use rocksdb::WriteBatch;
+use thiserror::Error;
+
+use super::frame::{self, ChunkId, Phase};
+use super::snapshot::{Position, SnapshotReader};
+use super::wal::Cutter;
+use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
+use crate::server::Server;
+use crate::storage::{keys, Cf};
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobState {
+    /// Connecting and announcing the job.
+    Start,
+    /// Copying the snapshot.
+    Snapshot,
+    /// Shipping WAL records written since the snapshot.
+    Incremental,
+    /// Writes paused; last delta and hand-off.
+    Cutover,
+    /// Finished: the destination owns the slots.
+    Done,
+    /// Stopped with an error.
+    Failed(String),
+}
+
+impl JobState {
+    /// The word INFO and CLUSTER INFO show.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobState::Start => "start",
+            JobState::Snapshot => "snapshot",
+            JobState::Incremental => "incremental",
+            JobState::Cutover => "cutover",
+            JobState::Done => "success",
+            JobState::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, Error)]
+pub enum JobError {
+    /// The destination is not in the topology.
+    #[error("destination node {0} is not in the topology")]
+    UnknownDestination(String),
+    /// Talking to the destination failed.
+    #[error("destination link: {0}")]
+    Link(#[from] PeerError),
+    /// The destination refused something.
+    #[error("destination refused: {0}")]
+    Refused(String),
+    /// The WAL needed for the incremental phase is gone.
+    #[error("WAL gap: {0}")]
+    WalGap(String),
+    /// Local storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The hand-off reply was lost; the slots stay paused here.
+    #[error(
+        "hand-off outcome unknown ({0}); slots stay paused until the topology is pushed again"
+    )]
+    HandoffUnknown(String),
+}
+
+/// Progress of a job, read by INFO and CLUSTER INFO.
+pub struct MigrationStatus {
+    /// Job id.
+    pub job_id: u64,
+    /// First slot.
+    pub first: u16,
+    /// Last slot.
+    pub last: u16,
+    /// Destination node id.
+    pub dst_id: String,
+    /// Current state.
+    pub state: Mutex<JobState>,
+    /// Keys copied in the snapshot phase.
+    pub keys: AtomicU64,
+    /// Raw `WriteBatch` bytes sent.
+    pub raw_bytes: AtomicU64,
+    /// Bytes on the wire (after compression).
+    pub wire_bytes: AtomicU64,
+    /// Chunks acknowledged.
+    pub chunks: AtomicU64,
+    /// Chunks sent again.
+    pub retransmits: AtomicU64,
+    /// Current chunk size target in bytes.
+    pub chunk_size: AtomicU64,
+    /// How long writes to the slots were paused, in ms.
+    pub pause_ms: AtomicU64,
+    /// When the job started.
+    pub started: Instant,
+    finished: (Mutex<bool>, Condvar),
+}
+
+impl MigrationStatus {
+    /// A new job record.
+    pub fn new(job_id: u64, first: u16, last: u16, dst_id: String) -> MigrationStatus {
+        MigrationStatus {
+            job_id,
+            first,
+            last,
+            dst_id,
+            state: Mutex::new(JobState::Start),
+            keys: AtomicU64::new(0),
+            raw_bytes: AtomicU64::new(0),
+            wire_bytes: AtomicU64::new(0),
+            chunks: AtomicU64::new(0),
+            retransmits: AtomicU64::new(0),
+            chunk_size: AtomicU64::new(0),
+            pause_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            finished: (Mutex::new(false), Condvar::new()),
+        }
+    }
+
+    fn set_state(&self, s: JobState) {
+        *self.state.lock() = s;
+    }
+
+    /// Waits until the job ends or `timeout` passes; returns the state.
+    pub fn wait(&self, timeout: Option<Duration>) -> JobState {
+        let (lock, cv) = &self.finished;
+        let mut done = lock.lock();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        while !*done {
+            match deadline {
+                Some(d) => {
+                    if cv.wait_until(&mut done, d).timed_out() {
+                        break;
+                    }
+                }
+                None => cv.wait(&mut done),
+            }
+        }
+        self.state.lock().clone()
+    }
+
+    fn finish(&self, s: JobState) {
+        self.set_state(s);
+        let (lock, cv) = &self.finished;
+        *lock.lock() = true;
+        cv.notify_all();
+    }
+}
+
+/// Chunks in flight and the link they travel on.
+struct Sender {
+    peer: PeerConnection,
+    window: usize,
+    compress: bool,
+    next_seq: u64,
+    inflight: VecDeque<(u64, Vec<u8>, Vec<u8>)>,
+    frame_buf: Vec<u8>,
+    out: Vec<u8>,
+}
+
+fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
+    out.clear();
+    encode_command(out, &[b"CLUSTERX", b"CHUNK", frame, position]);
+}
+
+impl Sender {
+    fn send(
+        &mut self,
+        status: &MigrationStatus,
+        phase: Phase,
+        raw: &[u8],
+        position: Vec<u8>,
+    ) -> Result<(), JobError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let id = ChunkId {
+            job_id: status.job_id,
+            first_slot: status.first,
+            last_slot: status.last,
+            sequence: seq,
+            phase,
+        };
+        frame::encode(id, raw, self.compress, &mut self.frame_buf);
+        status
+            .raw_bytes
+            .fetch_add(raw.len() as u64, Ordering::Relaxed);
+        status.wire_bytes.fetch_add(
+            (self.frame_buf.len() - frame::HEADER_LEN) as u64,
+            Ordering::Relaxed,
+        );
+        chunk_command(&mut self.out, &self.frame_buf, &position);
+        self.peer.send_raw(&self.out)?;
+        self.inflight
+            .push_back((seq, std::mem::take(&mut self.frame_buf), position));
+        while self.inflight.len() >= self.window {
+            self.ack_one(status)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the reply for the oldest chunk in flight; on a checksum
+    /// refusal, sends it and everything after it again.
+    fn ack_one(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
+        let reply = self.peer.read_reply()?;
+        match reply {
+            OwnedFrame::Integer(n) if Some(n as u64) == self.inflight.front().map(|f| f.0) => {
+                self.inflight.pop_front();
+                status.chunks.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            OwnedFrame::Error(e) if e.starts_with("CHUNKCRC") => {
+                // Drain the replies of the chunks sent after it (refused as
+                // out of order), then resend them all in order.
+                for _ in 1..self.inflight.len() {
+                    let _ = self.peer.read_reply()?;
+                }
+                tracing::warn!(
+                    "job {}: destination refused a chunk by checksum; resending",
+                    status.job_id
+                );
+                for (_, frame, position) in &self.inflight {
+                    chunk_command(&mut self.out, frame, position);
+                    self.peer.send_raw(&self.out)?;
+                    status.retransmits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            OwnedFrame::Error(e) => Err(JobError::Refused(e)),
+            other => Err(JobError::Refused(format!("unexpected ack {other:?}"))),
+        }
+    }
+
+    fn drain(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
+        while !self.inflight.is_empty() {
+            self.ack_one(status)?;
+        }
+        Ok(())
+    }
+}
+
+fn encode_position(p: &Position) -> Vec<u8> {
+    let mut out = vec![p.cf_index as u8];
+    out.extend_from_slice(&(p.ns_index as u32).to_be_bytes());
+    if let Some(k) = &p.after {
+        out.extend_from_slice(k);
+    }
+    out
+}
+
+fn reply_error(frame: &OwnedFrame) -> Option<String> {
+    match frame {
+        OwnedFrame::Error(e) => Some(e.clone()),
+        _ => None,
+    }
+}
+
+/// Runs a job to its end; updates `status` as it goes.
+pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
+    let result = run_inner(&server, &status);
+    match result {
+        Ok(()) => {
+            tracing::info!(
+                "migration job {} of slots {}-{} done",
+                status.job_id,
+                status.first,
+                status.last
+            );
+            status.finish(JobState::Done);
+        }
+        Err(e) => {
+            tracing::error!("migration job {} failed: {}", status.job_id, e);
+            status.finish(JobState::Failed(e.to_string()));
+        }
+    }
+}
+
+fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return Err(JobError::Refused("cluster mode is off".into()));
+    };
+    let (dst, myid) = {
+        let state = cluster.read();
+        let dst = state
+            .topology
+            .node(&status.dst_id)
+            .cloned()
+            .ok_or_else(|| JobError::UnknownDestination(status.dst_id.clone()))?;
+        (dst, state.myid.clone().unwrap_or_default())
+    };
+    let (window, compress, chunk_size, gap) = {
+        let cfg = server.config.read();
+        (
+            cfg.int("migrate-window").max(1) as usize,
+            cfg.get("migrate-compression") == "lz4",
+            (cfg.int("migrate-batch-size-kb").max(1) as usize) * 1024,
+            cfg.int("migrate-sequence-gap").max(1) as u64,
+        )
+    };
+    status
+        .chunk_size
+        .store(chunk_size as u64, Ordering::Relaxed);
+    let mut namespaces: Vec<Vec<u8>> = vec![Vec::new()];
+    namespaces.extend(
+        server
+            .config
+            .read()
+            .namespaces
+            .keys()
+            .map(|n| n.as_bytes().to_vec()),
+    );
+
+    let storage = &server.storage;
+    let mut peer = PeerConnection::connect(&dst.host, dst.port, Duration::from_secs(10))?;
+    let cf_map: Vec<String> = Cf::DATA
+        .iter()
+        .map(|cf| format!("{}:{}", cf.name(), storage.cf_id(*cf)))
+        .collect();
+    let job = status.job_id.to_string();
+    let (first, last) = (status.first.to_string(), status.last.to_string());
+    let cf_text = cf_map.join(",");
+    let reply = peer.call(&[
+        b"CLUSTERX",
+        b"IMPORT",
+        job.as_bytes(),
+        first.as_bytes(),
+        last.as_bytes(),
+        myid.as_bytes(),
+        cf_text.as_bytes(),
+    ])?;
+    if let Some(e) = reply_error(&reply) {
+        return Err(JobError::Refused(e));
+    }
+    let mut sender = Sender {
+        peer,
+        window,
+        compress,
+        next_seq: 1,
+        inflight: VecDeque::new(),
+        frame_buf: Vec::new(),
+        out: Vec::new(),
+    };
+
+    // Snapshot phase.
+    status.set_state(JobState::Snapshot);
+    let snapshot_seq = storage.db().latest_sequence_number();
+    let mut reader = SnapshotReader::new(
+        storage,
+        namespaces.clone(),
+        status.first,
+        status.last,
+        Position::default(),
+    );
+    while !reader.finished() {
+        let mut batch = WriteBatch::default();
+        let st = reader
+            .fill(&mut batch, chunk_size)
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+        if st.records == 0 {
+            continue;
+        }
+        status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
+        sender.send(
+            status,
+            Phase::Snapshot,
+            batch.data(),
+            encode_position(reader.position()),
+        )?;
+    }
+    drop(reader);
+
+    // Incremental phase: ship WAL records until the gap is small.
+    status.set_state(JobState::Incremental);
+    let cutter = Cutter::new(storage, namespaces.clone(), status.first, status.last);
+    let mut shipped = snapshot_seq;
+    for _round in 0..1000 {
+        shipped = ship_wal(
+            storage,
+            &cutter,
+            &mut sender,
+            status,
+            shipped,
+            chunk_size,
+            Phase::Incremental,
+        )?;
+        if storage
+            .db()
+            .latest_sequence_number()
+            .saturating_sub(shipped)
+            < gap
+        {
+            break;
+        }
+    }
+
+    // Cut-over: pause writes, wait for writes in flight, ship the rest.
+    status.set_state(JobState::Cutover);
+    let slots: Vec<u16> = (status.first..=status.last).collect();
+    let pause_started = Instant::now();
+    cluster.write().paused.extend(slots.iter().copied());
+    drop(server.slot_gates.write_many(&slots));
+    let outcome = (|| -> Result<i64, JobError> {
+        ship_wal(
+            storage,
+            &cutter,
+            &mut sender,
+            status,
+            shipped,
+            chunk_size,
+            Phase::Final,
+        )?;
+        sender.drain(status)?;
+        let version = (cluster.read().topology.version + 1).to_string();
+        let reply = sender
+            .peer
+            .call(&[
+                b"CLUSTERX",
+                b"IMPORT-COMMIT",
+                job.as_bytes(),
+                version.as_bytes(),
+            ])
+            .map_err(|e| JobError::HandoffUnknown(e.to_string()))?;
+        match reply {
+            OwnedFrame::Integer(v) => Ok(v),
+            OwnedFrame::Error(e) => Err(JobError::Refused(e)),
+            other => Err(JobError::HandoffUnknown(format!(
+                "unexpected reply {other:?}"
+            ))),
+        }
+    })();
+    let version = match outcome {
+        Ok(v) => v,
+        Err(JobError::HandoffUnknown(why)) => return Err(JobError::HandoffUnknown(why)),
+        Err(e) => {
+            // The destination did not take the slots: serve them again.
+            cluster.write().paused.retain(|s| !slots.contains(s));
+            return Err(e);
+        }
+    };
+    {
+        let mut state = cluster.write();
+        let mut next = state.topology.clone();
+        next.assign(status.first, status.last, &status.dst_id)
+            .map_err(|e| JobError::Refused(e.to_string()))?;
+        next.version = version;
+        state
+            .set_topology(next, true)
+            .map_err(|e| JobError::Refused(e.to_string()))?;
+        state.paused.retain(|s| !slots.contains(s));
+        let _ = state.save();
+    }
+    status.pause_ms.store(
+        pause_started.elapsed().as_millis() as u64,
+        Ordering::Relaxed,
+    );
+
+    // Cleanup: the slots' data leaves this node.
+    for ns in &namespaces {
+        storage
+            .delete_data_range(
+                &keys::slot_prefix(ns, status.first),
+                &keys::slot_prefix(ns, status.last + 1),
+            )
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Ships every WAL record after `from` that touches the slots; returns the
+/// last sequence read.
+fn ship_wal(
+    storage: &crate::storage::Storage,
+    cutter: &Cutter,
+    sender: &mut Sender,
+    status: &MigrationStatus,
+    from: u64,
+    chunk_size: usize,
+    phase: Phase,
+) -> Result<u64, JobError> {
+    let latest = storage.db().latest_sequence_number();
+    if latest <= from {
+        return Ok(from);
+    }
+    let iter = storage
+        .db()
+        .get_updates_since(from)
+        .map_err(|e| JobError::WalGap(e.to_string()))?;
+    let mut last = from;
+    let mut batch = WriteBatch::default();
+    for item in iter {
+        let (seq, wb) = item.map_err(|e| JobError::WalGap(e.to_string()))?;
+        if seq > last + 1 {
+            return Err(JobError::WalGap(format!(
+                "expected sequence {} but the WAL continues at {seq}",
+                last + 1
+            )));
+        }
+        cutter
+            .cut(storage, wb.data(), &mut batch)
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+        last = seq + wb.len() as u64 - 1;
+        if batch.size_in_bytes() >= chunk_size {
+            sender.send(status, phase, batch.data(), last.to_be_bytes().to_vec())?;
+            batch = WriteBatch::default();
+        }
+        if last >= latest {
+            break;
+        }
+    }
+    if !batch.is_empty() {
+        sender.send(status, phase, batch.data(), last.to_be_bytes().to_vec())?;
+    }
+    Ok(last)
+}

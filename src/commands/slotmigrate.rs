@@ -1,0 +1,281 @@
+//! The slot migration commands of kvrocks's CLUSTERX: MIGRATE on the source
+//! (operator), and IMPORT, CHUNK, IMPORT-COMMIT on the destination (the
+//! migration link between two ferrocks nodes).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::args::{int, is, text};
+use super::error::{CmdError, CmdResult};
+use super::Ctx;
+use crate::cluster::import::apply::{
+    apply_chunk, clear_checkpoint, load_checkpoint, Applied, ApplyError, IncomingChunk,
+};
+use crate::cluster::import::validate::{CfMap, SlotScope};
+use crate::cluster::import::ImportJob;
+use crate::cluster::migrate::frame::{self, FrameError, HEADER_LEN};
+use crate::cluster::migrate::job::{self, JobState, MigrationStatus};
+use crate::cluster::topology::parse_slot_range;
+use crate::protocol::Reply;
+
+static JOB_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn new_job_id() -> u64 {
+    (crate::util::now_ms() << 12) | (JOB_COUNTER.fetch_add(1, Ordering::Relaxed) & 0xFFF)
+}
+
+fn cluster_err() -> CmdError {
+    CmdError::err("This instance has cluster support disabled")
+}
+
+/// CLUSTERX MIGRATE <slot|a-b> <dst-node-id> [async|sync [timeout-seconds]]
+pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    if args.len() < 4 || args.len() > 6 {
+        return Err(CmdError::Arity("clusterx|migrate".into()));
+    }
+    let (first, last) = parse_slot_range(&text(&args[2])).map_err(CmdError::err)?;
+    let dst = text(&args[3]).to_ascii_lowercase();
+    let sync = match args.get(4) {
+        None => false,
+        Some(a) if is(a, "async") => false,
+        Some(a) if is(a, "sync") => true,
+        Some(_) => return Err(CmdError::Syntax),
+    };
+    let timeout = match args.get(5) {
+        Some(a) => match int(a)? {
+            t if t < 0 => return Err(CmdError::err("timeout must not be negative")),
+            0 => None,
+            t => Some(Duration::from_secs(t as u64)),
+        },
+        None => None,
+    };
+    {
+        let state = cluster.read();
+        if state.myid.as_deref() == Some(dst.as_str()) {
+            return Err(CmdError::err("Can't migrate slot to myself"));
+        }
+        if state.topology.node(&dst).is_none() {
+            return Err(CmdError::err(format!(
+                "Can't find the destination node id {dst}"
+            )));
+        }
+        if let Some(s) = (first..=last).find(|s| !state.owns(*s)) {
+            return Err(CmdError::err(format!(
+                "Can't migrate slot {s} which doesn't belong to me"
+            )));
+        }
+    }
+    let status = Arc::new(MigrationStatus::new(new_job_id(), first, last, dst));
+    {
+        let mut jobs = ctx.server.migrations.lock();
+        let busy = jobs.iter().any(|j| {
+            !matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))
+                && j.first <= last
+                && first <= j.last
+        });
+        if busy {
+            return Err(CmdError::err(
+                "There is already a migration job for these slots",
+            ));
+        }
+        jobs.retain(|j| {
+            !matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))
+                || j.started.elapsed() < Duration::from_secs(3600)
+        });
+        jobs.push(status.clone());
+    }
+    let server = ctx
+        .server
+        .arc()
+        .ok_or_else(|| CmdError::err("server is shutting down"))?;
+    let job_status = status.clone();
+    std::thread::Builder::new()
+        .name(format!("migrate-{}", status.job_id))
+        .spawn(move || job::run(server, job_status))
+        .map_err(|e| CmdError::err(format!("cannot start the migration thread: {e}")))?;
+    if !sync {
+        return Ok(Reply::ok());
+    }
+    match tokio::task::block_in_place(|| status.wait(timeout)) {
+        JobState::Done => Ok(Reply::ok()),
+        JobState::Failed(why) => Err(CmdError::err(format!("migration failed: {why}"))),
+        other => Err(CmdError::err(format!(
+            "migration still running ({}) after the timeout",
+            other.name()
+        ))),
+    }
+}
+
+fn parse_cf_map(text: &str) -> Result<CfMap, CmdError> {
+    let mut pairs = Vec::new();
+    for item in text.split(',').filter(|s| !s.is_empty()) {
+        let (name, id) = item
+            .split_once(':')
+            .ok_or_else(|| CmdError::err(format!("bad column family entry '{item}'")))?;
+        let id: u32 = id
+            .parse()
+            .map_err(|_| CmdError::err(format!("bad column family id '{id}'")))?;
+        pairs.push((name.to_string(), id));
+    }
+    Ok(CfMap::from_names(
+        pairs.iter().map(|(n, i)| (n.as_str(), *i)),
+    ))
+}
+
+/// CLUSTERX IMPORT <job-id> <first> <last> <src-node-id> <cf-map>
+pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    if args.len() != 7 {
+        return Err(CmdError::Arity("clusterx|import".into()));
+    }
+    let job_id = int(&args[2])? as u64;
+    let (first, last) = (int(&args[3])?, int(&args[4])?);
+    let (first, last) = parse_slot_range(&format!("{first}-{last}")).map_err(CmdError::err)?;
+    let src = text(&args[5]).to_ascii_lowercase();
+    let cf_map = parse_cf_map(&text(&args[6]))?;
+    {
+        let mut state = cluster.write();
+        if state.myid.is_none() {
+            return Err(CmdError::err("the node id is not set"));
+        }
+        if let Some(s) = (first..=last).find(|s| state.owns(*s)) {
+            return Err(CmdError::err(format!(
+                "I'm already the owner of hash slot {s}"
+            )));
+        }
+        for s in first..=last {
+            state.importing.insert(s, src.clone());
+        }
+        let _ = state.save();
+    }
+    ctx.server.imports.start(
+        job_id,
+        ImportJob {
+            scope: SlotScope { first, last },
+            cf_map,
+            src_id: src,
+            chunks: 0,
+        },
+    );
+    let cp = load_checkpoint(&ctx.server.storage, job_id)?.unwrap_or_default();
+    tracing::info!("importing slots {}-{} (job {})", first, last, job_id);
+    Ok(Reply::Array(vec![
+        Reply::Integer(cp.sequence as i64),
+        Reply::bulk(cp.source_position),
+    ]))
+}
+
+/// CLUSTERX CHUNK <frame> <source-position>: checks and applies one chunk;
+/// replies with its sequence.
+pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    if args.len() != 4 {
+        return Err(CmdError::Arity("clusterx|chunk".into()));
+    }
+    let frame_bytes = &args[2];
+    if frame_bytes.len() < HEADER_LEN {
+        return Err(CmdError::Other(
+            "CHUNKREJECTED frame shorter than its header".into(),
+        ));
+    }
+    let mut hb = [0u8; HEADER_LEN];
+    hb.copy_from_slice(&frame_bytes[..HEADER_LEN]);
+    let max = ctx.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize;
+    let header = frame::decode_header(&hb, max)
+        .map_err(|e| CmdError::Other(format!("CHUNKREJECTED {e}")))?;
+    let Some(job) = ctx.server.imports.get(header.job_id) else {
+        return Err(CmdError::Other(format!(
+            "CHUNKREJECTED unknown job {}",
+            header.job_id
+        )));
+    };
+    if (header.first_slot, header.last_slot) != (job.scope.first, job.scope.last) {
+        return Err(CmdError::Other(
+            "CHUNKREJECTED slot range differs from the job's".into(),
+        ));
+    }
+    let mut scratch = Vec::new();
+    let raw = match frame::open_payload(&header, &frame_bytes[HEADER_LEN..], &mut scratch) {
+        Ok(raw) => raw,
+        Err(e @ FrameError::ChecksumMismatch { .. }) => {
+            tracing::warn!("job {} chunk {}: {}", header.job_id, header.sequence, e);
+            return Err(CmdError::Other(format!(
+                "CHUNKCRC chunk {}: {e}",
+                header.sequence
+            )));
+        }
+        Err(e) => return Err(CmdError::Other(format!("CHUNKREJECTED {e}"))),
+    };
+    let incoming = IncomingChunk {
+        job_id: header.job_id,
+        sequence: header.sequence,
+        raw,
+        source_position: &args[3],
+        source_wal_seq: 0,
+    };
+    match apply_chunk(&ctx.server.storage, &incoming, &job.cf_map, job.scope) {
+        Ok(Applied::Written(_)) => {
+            ctx.server.imports.count_chunk(header.job_id);
+            Ok(Reply::Integer(header.sequence as i64))
+        }
+        Ok(Applied::Duplicate) => Ok(Reply::Integer(header.sequence as i64)),
+        Err(ApplyError::OutOfOrder { expected, got }) => Err(CmdError::Other(format!(
+            "CHUNKORDER chunk {got} arrived, {expected} expected"
+        ))),
+        Err(ApplyError::Rejected(why)) => {
+            tracing::warn!(
+                "job {} chunk {} refused: {}",
+                header.job_id,
+                header.sequence,
+                why
+            );
+            Err(CmdError::Other(format!("CHUNKREJECTED {why}")))
+        }
+        Err(ApplyError::Storage(e)) => Err(CmdError::from(e)),
+    }
+}
+
+/// CLUSTERX IMPORT-COMMIT <job-id> <version>: takes ownership of the
+/// imported slots; replies with the topology version now in force.
+pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    if args.len() != 4 {
+        return Err(CmdError::Arity("clusterx|import-commit".into()));
+    }
+    let job_id = int(&args[2])? as u64;
+    let version = int(&args[3])?;
+    let Some(job) = ctx.server.imports.get(job_id) else {
+        return Err(CmdError::err(format!("unknown import job {job_id}")));
+    };
+    let mut state = cluster.write();
+    let me = state
+        .myid
+        .clone()
+        .ok_or_else(|| CmdError::err("the node id is not set"))?;
+    let mut next = state.topology.clone();
+    next.assign(job.scope.first, job.scope.last, &me)
+        .map_err(CmdError::err)?;
+    next.version = version.max(state.topology.version + 1);
+    let used = next.version;
+    state.set_topology(next, true).map_err(CmdError::err)?;
+    for s in job.scope.first..=job.scope.last {
+        state.importing.remove(&s);
+    }
+    state
+        .save()
+        .map_err(|e| CmdError::err(format!("failed to persist the cluster state: {e}")))?;
+    drop(state);
+    ctx.server.imports.finish(job_id);
+    clear_checkpoint(&ctx.server.storage, job_id)?;
+    tracing::info!(
+        "now serving slots {}-{} (job {}, version {})",
+        job.scope.first,
+        job.scope.last,
+        job_id,
+        used
+    );
+    Ok(Reply::Integer(used))
+}

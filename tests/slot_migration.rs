@@ -1,0 +1,186 @@
+//! Slot migration by streaming WriteBatch chunks (`CLUSTERX MIGRATE`):
+//! every key (with its TTL) arrives, nothing remains on the source, both
+//! topology versions move forward, clients get MOVED, and writes made
+//! during the move through a redirect-following cluster client are kept.
+
+mod cluster;
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cluster::{key_in_slot, qq, Cluster};
+use common::{q, q_err, wait_until};
+
+fn info_field(con: &mut redis::Connection, section: &str, prefix: &str) -> Option<String> {
+    let info: String = q(con, &["INFO", section]);
+    info.lines()
+        .find(|l| l.starts_with(prefix))
+        .map(|l| l.to_string())
+}
+
+#[test]
+fn migrate_moves_every_key_with_ttl_and_hands_off() {
+    let cl = Cluster::start(2);
+    let slot = 100u16; // owned by node 0 in the even split
+    let mut src = cl.client(0);
+    let mut dst = cl.client(1);
+    for i in 0..3000 {
+        let k = key_in_slot(slot, &format!(":k{i}"));
+        let _: () = q(&mut src, &["SET", &k, &format!("value-{i}")]);
+    }
+    let ttl_key = key_in_slot(slot, ":ttl");
+    let _: () = q(&mut src, &["SET", &ttl_key, "t", "EX", "1000"]);
+    let gone = key_in_slot(slot, ":expired");
+    let _: () = q(&mut src, &["SET", &gone, "x", "PX", "1"]);
+    let other = key_in_slot(slot + 1, ":stays");
+    let _: () = q(&mut src, &["SET", &other, "here"]);
+    std::thread::sleep(Duration::from_millis(20));
+
+    let v_before: i64 = q(&mut src, &["CLUSTERX", "VERSION"]);
+    let reply: String = q(
+        &mut src,
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &slot.to_string(),
+            cl.id(1),
+            "sync",
+            "60",
+        ],
+    );
+    assert_eq!(reply, "OK");
+
+    let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+    assert_eq!(left, 0, "nothing of the slot remains on the source");
+    let arrived: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+    assert_eq!(
+        arrived, 3001,
+        "every live key arrived, the expired one did not"
+    );
+    for i in (0..3000).step_by(97) {
+        let k = key_in_slot(slot, &format!(":k{i}"));
+        let v: String = q(&mut dst, &["GET", &k]);
+        assert_eq!(v, format!("value-{i}"));
+    }
+    let ttl: i64 = q(&mut dst, &["TTL", &ttl_key]);
+    assert!(ttl > 900 && ttl <= 1000, "TTL kept: {ttl}");
+    let stays: String = q(&mut src, &["GET", &other]);
+    assert_eq!(stays, "here", "other slots are untouched");
+
+    let moved = q_err(&mut src, &["GET", &ttl_key]);
+    assert_eq!(moved, format!("MOVED {slot} {}", cl.addr(1)));
+    let v_src: i64 = q(&mut src, &["CLUSTERX", "VERSION"]);
+    let v_dst: i64 = q(&mut dst, &["CLUSTERX", "VERSION"]);
+    assert!(
+        v_src > v_before && v_src == v_dst,
+        "versions {v_before} -> {v_src}/{v_dst}"
+    );
+
+    let job = info_field(&mut src, "migration", "job_").expect("INFO migration lists the job");
+    assert!(
+        job.contains("state=success") && job.contains("keys=3001"),
+        "{job}"
+    );
+    let cinfo: String = q(&mut src, &["CLUSTER", "INFO"]);
+    assert!(cinfo.contains("migrating_state:success"), "{cinfo}");
+}
+
+#[test]
+fn writes_during_migration_are_kept() {
+    let cl = Cluster::start(2);
+    let slot = 200u16;
+    let counters: Vec<String> = (0..10)
+        .map(|i| key_in_slot(slot, &format!(":c{i}")))
+        .collect();
+    let mut src = cl.client(0);
+    for i in 0..20_000 {
+        let k = key_in_slot(slot, &format!(":bulk{i}"));
+        let _: () = q(
+            &mut src,
+            &["SET", &k, "0123456789012345678901234567890123456789"],
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let counters = counters.clone();
+        let mut con = cl.cluster_connection();
+        std::thread::spawn(move || {
+            let mut acked = vec![0i64; counters.len()];
+            let mut errors = Vec::new();
+            let mut rounds = 0;
+            while !stop.load(Ordering::Relaxed) && rounds < 5000 {
+                for (i, c) in counters.iter().enumerate() {
+                    match redis::cmd("INCR").arg(c).query::<i64>(&mut con) {
+                        Ok(_) => acked[i] += 1,
+                        Err(e) => errors.push(common::err_text(&e)),
+                    }
+                }
+                rounds += 1;
+            }
+            (acked, errors, rounds)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let reply: String = q(
+        &mut src,
+        &["CLUSTERX", "MIGRATE", &slot.to_string(), cl.id(1), "async"],
+    );
+    assert_eq!(reply, "OK");
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            info_field(&mut src, "migration", "job_")
+                .is_some_and(|l| l.contains("state=success") || l.contains("state=failed"))
+        }),
+        "job did not finish"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    let (acked, errors, rounds) = writer.join().unwrap();
+    let job = info_field(&mut src, "migration", "job_").unwrap();
+    assert!(job.contains("state=success"), "{job}");
+    assert!(rounds > 0);
+    assert!(
+        errors.is_empty(),
+        "client errors: {:?}",
+        &errors[..errors.len().min(5)]
+    );
+
+    let mut dst = cl.client(1);
+    for (i, c) in counters.iter().enumerate() {
+        let got: i64 = qq(&mut dst, &["GET", c]);
+        assert_eq!(
+            got, acked[i],
+            "{c}: every acknowledged INCR is on the destination"
+        );
+    }
+    let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+    assert_eq!(left, 0);
+    let arrived: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+    assert_eq!(arrived, 20_010);
+}
+
+#[test]
+fn bad_chunks_and_bad_requests_are_refused() {
+    let cl = Cluster::start(2);
+    let mut dst = cl.client(1);
+    let err = q_err(
+        &mut dst,
+        &[
+            "CLUSTERX",
+            "CHUNK",
+            "garbage-that-is-long-enough-to-hold-a-header",
+            "p",
+        ],
+    );
+    assert!(err.starts_with("CHUNKREJECTED"), "{err}");
+    let mut src = cl.client(0);
+    let err = q_err(&mut src, &["CLUSTERX", "MIGRATE", "16000", cl.id(1)]);
+    assert!(err.contains("doesn't belong to me"), "{err}");
+    let err = q_err(&mut src, &["CLUSTERX", "MIGRATE", "10", cl.id(0)]);
+    assert!(err.contains("myself"), "{err}");
+    let err = q_err(&mut src, &["CLUSTERX", "MIGRATE", "16384", cl.id(1)]);
+    assert!(err.contains("out of range"), "{err}");
+}
