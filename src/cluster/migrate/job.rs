@@ -6,7 +6,6 @@
 //! flight (pipelined), and the destination acknowledges each by sequence.
 //! A chunk the destination refuses by checksum is sent again.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,10 +15,11 @@ use redis_protocol::resp2::types::OwnedFrame;
 use rocksdb::WriteBatch;
 use thiserror::Error;
 
-use super::frame::{self, ChunkId, Phase};
+use super::frame::Phase;
+use super::link::{Link, LinkSettings};
 use super::snapshot::{Position, SnapshotReader};
 use super::wal::Cutter;
-use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
+use crate::cluster::peer::PeerError;
 use crate::server::Server;
 use crate::storage::{keys, Cf};
 
@@ -161,97 +161,6 @@ impl MigrationStatus {
     }
 }
 
-/// Chunks in flight and the link they travel on.
-struct Sender {
-    peer: PeerConnection,
-    window: usize,
-    compress: bool,
-    next_seq: u64,
-    inflight: VecDeque<(u64, Vec<u8>, Vec<u8>)>,
-    frame_buf: Vec<u8>,
-    out: Vec<u8>,
-}
-
-fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
-    out.clear();
-    encode_command(out, &[b"CLUSTERX", b"CHUNK", frame, position]);
-}
-
-impl Sender {
-    fn send(
-        &mut self,
-        status: &MigrationStatus,
-        phase: Phase,
-        raw: &[u8],
-        position: Vec<u8>,
-    ) -> Result<(), JobError> {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let id = ChunkId {
-            job_id: status.job_id,
-            first_slot: status.first,
-            last_slot: status.last,
-            sequence: seq,
-            phase,
-        };
-        frame::encode(id, raw, self.compress, &mut self.frame_buf);
-        status
-            .raw_bytes
-            .fetch_add(raw.len() as u64, Ordering::Relaxed);
-        status.wire_bytes.fetch_add(
-            (self.frame_buf.len() - frame::HEADER_LEN) as u64,
-            Ordering::Relaxed,
-        );
-        chunk_command(&mut self.out, &self.frame_buf, &position);
-        self.peer.send_raw(&self.out)?;
-        self.inflight
-            .push_back((seq, std::mem::take(&mut self.frame_buf), position));
-        while self.inflight.len() >= self.window {
-            self.ack_one(status)?;
-        }
-        Ok(())
-    }
-
-    /// Reads the reply for the oldest chunk in flight; on a checksum
-    /// refusal, sends it and everything after it again.
-    fn ack_one(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
-        let reply = self.peer.read_reply()?;
-        match reply {
-            OwnedFrame::Integer(n) if Some(n as u64) == self.inflight.front().map(|f| f.0) => {
-                self.inflight.pop_front();
-                status.chunks.fetch_add(1, Ordering::Relaxed);
-                Ok(())
-            }
-            OwnedFrame::Error(e) if e.starts_with("CHUNKCRC") => {
-                // Drain the replies of the chunks sent after it (refused as
-                // out of order), then resend them all in order.
-                for _ in 1..self.inflight.len() {
-                    let _ = self.peer.read_reply()?;
-                }
-                tracing::warn!(
-                    "job {}: destination refused a chunk by checksum; resending",
-                    status.job_id
-                );
-                for (_, frame, position) in &self.inflight {
-                    chunk_command(&mut self.out, frame, position);
-                    self.peer.send_raw(&self.out)?;
-                    status.retransmits.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(())
-            }
-            OwnedFrame::Error(e) => Err(JobError::Refused(e)),
-            other => Err(JobError::Refused(format!("unexpected ack {other:?}"))),
-        }
-    }
-
-    fn drain(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
-        while !self.inflight.is_empty() {
-            self.ack_one(status)?;
-        }
-        Ok(())
-    }
-}
-
 fn encode_position(p: &Position) -> Vec<u8> {
     let mut out = vec![p.cf_index as u8];
     out.extend_from_slice(&(p.ns_index as u32).to_be_bytes());
@@ -261,17 +170,23 @@ fn encode_position(p: &Position) -> Vec<u8> {
     out
 }
 
-fn reply_error(frame: &OwnedFrame) -> Option<String> {
-    match frame {
-        OwnedFrame::Error(e) => Some(e.clone()),
-        _ => None,
+/// The link settings in force now (re-read for every chunk, so CONFIG SET
+/// reaches running jobs).
+fn link_settings(server: &Server) -> LinkSettings {
+    let cfg = server.config.read();
+    let min = (cfg.int("migrate-batch-size-min-kb").max(1) as usize) * 1024;
+    LinkSettings {
+        window: cfg.int("migrate-window").max(1) as usize,
+        compress: cfg.get("migrate-compression") == "lz4",
+        rate_limit: (cfg.int("migrate-batch-rate-limit-mb").max(0) as u64) << 20,
+        min_chunk: min,
+        max_chunk: ((cfg.int("migrate-batch-size-max-kb").max(1) as usize) * 1024).max(min),
     }
 }
 
 /// Runs a job to its end; updates `status` as it goes.
 pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
-    let result = run_inner(&server, &status);
-    match result {
+    match run_inner(&server, &status) {
         Ok(()) => {
             tracing::info!(
                 "migration job {} of slots {}-{} done",
@@ -301,58 +216,43 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             .ok_or_else(|| JobError::UnknownDestination(status.dst_id.clone()))?;
         (dst, state.myid.clone().unwrap_or_default())
     };
-    let (window, compress, chunk_size, gap) = {
+    let (chunk_size, gap, mut namespaces) = {
         let cfg = server.config.read();
+        let mut namespaces: Vec<Vec<u8>> = vec![Vec::new()];
+        namespaces.extend(cfg.namespaces.keys().map(|n| n.as_bytes().to_vec()));
         (
-            cfg.int("migrate-window").max(1) as usize,
-            cfg.get("migrate-compression") == "lz4",
             (cfg.int("migrate-batch-size-kb").max(1) as usize) * 1024,
             cfg.int("migrate-sequence-gap").max(1) as u64,
+            namespaces,
         )
     };
+    namespaces.dedup();
     status
         .chunk_size
         .store(chunk_size as u64, Ordering::Relaxed);
-    let mut namespaces: Vec<Vec<u8>> = vec![Vec::new()];
-    namespaces.extend(
-        server
-            .config
-            .read()
-            .namespaces
-            .keys()
-            .map(|n| n.as_bytes().to_vec()),
-    );
 
     let storage = &server.storage;
-    let mut peer = PeerConnection::connect(&dst.host, dst.port, Duration::from_secs(10))?;
-    let cf_map: Vec<String> = Cf::DATA
+    let cf_text = Cf::DATA
         .iter()
         .map(|cf| format!("{}:{}", cf.name(), storage.cf_id(*cf)))
-        .collect();
+        .collect::<Vec<_>>()
+        .join(",");
     let job = status.job_id.to_string();
     let (first, last) = (status.first.to_string(), status.last.to_string());
-    let cf_text = cf_map.join(",");
-    let reply = peer.call(&[
-        b"CLUSTERX",
-        b"IMPORT",
-        job.as_bytes(),
-        first.as_bytes(),
-        last.as_bytes(),
-        myid.as_bytes(),
-        cf_text.as_bytes(),
-    ])?;
-    if let Some(e) = reply_error(&reply) {
-        return Err(JobError::Refused(e));
-    }
-    let mut sender = Sender {
-        peer,
-        window,
-        compress,
-        next_seq: 1,
-        inflight: VecDeque::new(),
-        frame_buf: Vec::new(),
-        out: Vec::new(),
-    };
+    let mut link = Link::open(
+        &dst.host,
+        dst.port,
+        &[
+            b"CLUSTERX",
+            b"IMPORT",
+            job.as_bytes(),
+            first.as_bytes(),
+            last.as_bytes(),
+            myid.as_bytes(),
+            cf_text.as_bytes(),
+        ],
+        chunk_size,
+    )?;
 
     // Snapshot phase.
     status.set_state(JobState::Snapshot);
@@ -367,17 +267,19 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
     while !reader.finished() {
         let mut batch = WriteBatch::default();
         let st = reader
-            .fill(&mut batch, chunk_size)
+            .fill(&mut batch, link.chunk_size())
             .map_err(|e| JobError::Storage(e.to_string()))?;
         if st.records == 0 {
             continue;
         }
         status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
-        sender.send(
+        let position = encode_position(reader.position());
+        link.send(
             status,
+            &link_settings(server),
             Phase::Snapshot,
             batch.data(),
-            encode_position(reader.position()),
+            position,
         )?;
     }
     drop(reader);
@@ -387,13 +289,14 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
     let cutter = Cutter::new(storage, namespaces.clone(), status.first, status.last);
     let mut shipped = snapshot_seq;
     for _round in 0..1000 {
+        let settings = link_settings(server);
         shipped = ship_wal(
             storage,
             &cutter,
-            &mut sender,
+            &mut link,
             status,
             shipped,
-            chunk_size,
+            &settings,
             Phase::Incremental,
         )?;
         if storage
@@ -413,19 +316,19 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
     cluster.write().paused.extend(slots.iter().copied());
     drop(server.slot_gates.write_many(&slots));
     let outcome = (|| -> Result<i64, JobError> {
+        let settings = link_settings(server);
         ship_wal(
             storage,
             &cutter,
-            &mut sender,
+            &mut link,
             status,
             shipped,
-            chunk_size,
+            &settings,
             Phase::Final,
         )?;
-        sender.drain(status)?;
+        link.drain(status, &settings)?;
         let version = (cluster.read().topology.version + 1).to_string();
-        let reply = sender
-            .peer
+        let reply = link
             .call(&[
                 b"CLUSTERX",
                 b"IMPORT-COMMIT",
@@ -484,10 +387,10 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
 fn ship_wal(
     storage: &crate::storage::Storage,
     cutter: &Cutter,
-    sender: &mut Sender,
+    link: &mut Link,
     status: &MigrationStatus,
     from: u64,
-    chunk_size: usize,
+    settings: &LinkSettings,
     phase: Phase,
 ) -> Result<u64, JobError> {
     let latest = storage.db().latest_sequence_number();
@@ -512,8 +415,14 @@ fn ship_wal(
             .cut(storage, wb.data(), &mut batch)
             .map_err(|e| JobError::Storage(e.to_string()))?;
         last = seq + wb.len() as u64 - 1;
-        if batch.size_in_bytes() >= chunk_size {
-            sender.send(status, phase, batch.data(), last.to_be_bytes().to_vec())?;
+        if batch.size_in_bytes() >= link.chunk_size() {
+            link.send(
+                status,
+                settings,
+                phase,
+                batch.data(),
+                last.to_be_bytes().to_vec(),
+            )?;
             batch = WriteBatch::default();
         }
         if last >= latest {
@@ -521,7 +430,13 @@ fn ship_wal(
         }
     }
     if !batch.is_empty() {
-        sender.send(status, phase, batch.data(), last.to_be_bytes().to_vec())?;
+        link.send(
+            status,
+            settings,
+            phase,
+            batch.data(),
+            last.to_be_bytes().to_vec(),
+        )?;
     }
     Ok(last)
 }

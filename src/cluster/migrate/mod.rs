@@ -5,5 +5,6 @@
 
 pub mod frame;
 pub mod job;
+pub mod link;
 pub mod snapshot;
 pub mod wal;

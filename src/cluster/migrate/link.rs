@@ -1,0 +1,318 @@
+//! The migration link on the source side: sends chunks with up to `window`
+//! in flight, matches acknowledgements, resends what the destination
+//! refused by checksum, reconnects and resumes from the destination's
+//! checkpoint when the link breaks, paces wire bytes with a token bucket,
+//! and adapts the chunk size to the measured acknowledgement latency.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use redis_protocol::resp2::types::OwnedFrame;
+
+use super::frame::{self, ChunkId, Phase};
+use super::job::{JobError, MigrationStatus};
+use crate::cluster::peer::{encode_command, PeerConnection};
+
+/// How often, and how patiently, a broken link is re-established.
+const RECONNECT_ATTEMPTS: u32 = 60;
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
+/// Acknowledgement latencies that steer the chunk size.
+const FAST_ACK: Duration = Duration::from_millis(20);
+const SLOW_ACK: Duration = Duration::from_millis(150);
+
+/// Settings read before every chunk, so `CONFIG SET` reaches running jobs.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkSettings {
+    /// Chunks in flight.
+    pub window: usize,
+    /// LZ4 when it helps.
+    pub compress: bool,
+    /// Wire bytes per second; 0 = unlimited.
+    pub rate_limit: u64,
+    /// Smallest chunk target in bytes.
+    pub min_chunk: usize,
+    /// Largest chunk target in bytes.
+    pub max_chunk: usize,
+}
+
+/// A chunk sent but not yet acknowledged.
+struct InFlight {
+    seq: u64,
+    frame: Vec<u8>,
+    position: Vec<u8>,
+    sent: Instant,
+}
+
+/// Token bucket on wire bytes.
+struct Pacer {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Pacer {
+    /// Waits until `bytes` may go out at `rate` bytes/s; returns true when
+    /// it had to wait (the limiter is throttling).
+    fn take(&mut self, bytes: usize, rate: u64) -> bool {
+        if rate == 0 {
+            self.tokens = 0.0;
+            self.last = Instant::now();
+            return false;
+        }
+        let now = Instant::now();
+        let rate = rate as f64;
+        // Burst of at most 100 ms worth of bytes keeps every 5 s window
+        // close to the limit.
+        let burst = rate / 10.0;
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * rate).min(burst);
+        self.last = now;
+        self.tokens -= bytes as f64;
+        if self.tokens >= 0.0 {
+            return false;
+        }
+        let wait = Duration::from_secs_f64(-self.tokens / rate);
+        std::thread::sleep(wait);
+        true
+    }
+}
+
+/// The source end of one job's link.
+pub struct Link {
+    host: String,
+    port: u16,
+    import_cmd: Vec<u8>,
+    peer: PeerConnection,
+    next_seq: u64,
+    inflight: VecDeque<InFlight>,
+    out: Vec<u8>,
+    pacer: Pacer,
+    chunk_size: usize,
+}
+
+fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
+    out.clear();
+    encode_command(out, &[b"CLUSTERX", b"CHUNK", frame, position]);
+}
+
+impl Link {
+    /// Connects and announces the job with `import_args` (the CLUSTERX
+    /// IMPORT command); returns the link and the destination's last
+    /// applied sequence.
+    pub fn open(
+        host: &str,
+        port: u16,
+        import_args: &[&[u8]],
+        chunk_size: usize,
+    ) -> Result<Link, JobError> {
+        let mut import_cmd = Vec::new();
+        encode_command(&mut import_cmd, import_args);
+        let peer = PeerConnection::connect(host, port, Duration::from_secs(10))?;
+        let mut link = Link {
+            host: host.to_string(),
+            port,
+            import_cmd,
+            peer,
+            next_seq: 1,
+            inflight: VecDeque::new(),
+            out: Vec::new(),
+            pacer: Pacer {
+                tokens: 0.0,
+                last: Instant::now(),
+            },
+            chunk_size,
+        };
+        link.announce()?;
+        Ok(link)
+    }
+
+    /// The chunk size target now.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// Sends IMPORT on the current connection; returns the last sequence
+    /// the destination applied for this job.
+    fn announce(&mut self) -> Result<u64, JobError> {
+        let cmd = self.import_cmd.clone();
+        self.peer.send_raw(&cmd)?;
+        match self.peer.read_reply()? {
+            OwnedFrame::Array(items) => match items.first() {
+                Some(OwnedFrame::Integer(n)) => Ok(*n as u64),
+                _ => Err(JobError::Refused("malformed IMPORT reply".into())),
+            },
+            OwnedFrame::Error(e) => Err(JobError::Refused(e)),
+            other => Err(JobError::Refused(format!(
+                "unexpected IMPORT reply {other:?}"
+            ))),
+        }
+    }
+
+    /// Sends one chunk, waiting for acknowledgements while the window is
+    /// full.
+    pub fn send(
+        &mut self,
+        status: &MigrationStatus,
+        settings: &LinkSettings,
+        phase: Phase,
+        raw: &[u8],
+        position: Vec<u8>,
+    ) -> Result<(), JobError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let id = ChunkId {
+            job_id: status.job_id,
+            first_slot: status.first,
+            last_slot: status.last,
+            sequence: seq,
+            phase,
+        };
+        let mut frame_bytes = Vec::new();
+        frame::encode(id, raw, settings.compress, &mut frame_bytes);
+        let wire = frame_bytes.len() - frame::HEADER_LEN;
+        let throttled = self.pacer.take(wire, settings.rate_limit);
+        if throttled {
+            self.chunk_size = (self.chunk_size * 3 / 4).max(settings.min_chunk);
+        }
+        status
+            .raw_bytes
+            .fetch_add(raw.len() as u64, Ordering::Relaxed);
+        status.wire_bytes.fetch_add(wire as u64, Ordering::Relaxed);
+        chunk_command(&mut self.out, &frame_bytes, &position);
+        self.inflight.push_back(InFlight {
+            seq,
+            frame: frame_bytes,
+            position,
+            sent: Instant::now(),
+        });
+        if self.peer.send_raw(&self.out).is_err() {
+            self.recover(status)?;
+        }
+        while self.inflight.len() >= settings.window.max(1) {
+            self.ack_one(status, settings, throttled)?;
+        }
+        status
+            .chunk_size
+            .store(self.chunk_size as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Waits for every chunk in flight to be acknowledged.
+    pub fn drain(
+        &mut self,
+        status: &MigrationStatus,
+        settings: &LinkSettings,
+    ) -> Result<(), JobError> {
+        while !self.inflight.is_empty() {
+            self.ack_one(status, settings, false)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a command on the link after draining it and returns its reply.
+    pub fn call(&mut self, args: &[&[u8]]) -> Result<OwnedFrame, JobError> {
+        Ok(self.peer.call(args)?)
+    }
+
+    fn adapt(&mut self, latency: Duration, throttled: bool, settings: &LinkSettings) {
+        if throttled || latency > SLOW_ACK {
+            self.chunk_size = (self.chunk_size * 3 / 4).max(settings.min_chunk);
+        } else if latency < FAST_ACK {
+            self.chunk_size = (self.chunk_size + self.chunk_size / 4).min(settings.max_chunk);
+        }
+    }
+
+    fn ack_one(
+        &mut self,
+        status: &MigrationStatus,
+        settings: &LinkSettings,
+        throttled: bool,
+    ) -> Result<(), JobError> {
+        let reply = match self.peer.read_reply() {
+            Ok(r) => r,
+            Err(_) => return self.recover(status),
+        };
+        let front = self.inflight.front().map(|f| (f.seq, f.sent));
+        match reply {
+            OwnedFrame::Integer(n) if Some(n as u64) == front.map(|f| f.0) => {
+                self.inflight.pop_front();
+                status.chunks.fetch_add(1, Ordering::Relaxed);
+                if let Some((_, sent)) = front {
+                    self.adapt(sent.elapsed(), throttled, settings);
+                }
+                Ok(())
+            }
+            OwnedFrame::Error(e) if e.starts_with("CHUNKCRC") || e.starts_with("CHUNKORDER") => {
+                tracing::warn!(
+                    "job {}: destination refused a chunk ({}); resending",
+                    status.job_id,
+                    e
+                );
+                // The chunks sent after it are refused as out of order:
+                // read their replies, then send them all again in order.
+                for _ in 1..self.inflight.len() {
+                    if self.peer.read_reply().is_err() {
+                        return self.recover(status);
+                    }
+                }
+                self.resend_all(status)
+            }
+            OwnedFrame::Error(e) => Err(JobError::Refused(e)),
+            other => Err(JobError::Refused(format!(
+                "unexpected acknowledgement {other:?}"
+            ))),
+        }
+    }
+
+    fn resend_all(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
+        for f in &mut self.inflight {
+            chunk_command(&mut self.out, &f.frame, &f.position);
+            f.sent = Instant::now();
+            if self.peer.send_raw(&self.out).is_err() {
+                return Err(JobError::Link(crate::cluster::peer::PeerError::Io));
+            }
+            status.retransmits.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Re-establishes a broken link: reconnects, asks the destination how
+    /// far it got (its checkpoint), forgets what it already applied and
+    /// sends the rest again.
+    fn recover(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
+        let mut last_err = None;
+        for attempt in 1..=RECONNECT_ATTEMPTS {
+            std::thread::sleep(RECONNECT_PAUSE);
+            tracing::warn!(
+                "job {}: link broken, reconnecting (attempt {})",
+                status.job_id,
+                attempt
+            );
+            let peer = match PeerConnection::connect(&self.host, self.port, Duration::from_secs(5))
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    last_err = Some(JobError::Link(e));
+                    continue;
+                }
+            };
+            self.peer = peer;
+            let applied = match self.announce() {
+                Ok(n) => n,
+                Err(e @ JobError::Refused(_)) => return Err(e),
+                Err(e) => {
+                    last_err = Some(e);
+                    continue;
+                }
+            };
+            while self.inflight.front().is_some_and(|f| f.seq <= applied) {
+                self.inflight.pop_front();
+                status.chunks.fetch_add(1, Ordering::Relaxed);
+            }
+            match self.resend_all(status) {
+                Ok(()) => return Ok(()),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.unwrap_or(JobError::Link(crate::cluster::peer::PeerError::Io)))
+    }
+}
