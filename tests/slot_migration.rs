@@ -184,3 +184,45 @@ fn bad_chunks_and_bad_requests_are_refused() {
     let err = q_err(&mut src, &["CLUSTERX", "MIGRATE", "16384", cl.id(1)]);
     assert!(err.contains("out of range"), "{err}");
 }
+
+#[test]
+fn redis_command_type_moves_keys_one_by_one() {
+    let cl = Cluster::start(2);
+    let slot = 400u16;
+    let mut src = cl.client(0);
+    let _: () = q(
+        &mut src,
+        &["CONFIG", "SET", "migrate-type", "redis-command"],
+    );
+    for i in 0..1500 {
+        let k = key_in_slot(slot, &format!(":k{i}"));
+        let _: () = q(&mut src, &["SET", &k, &format!("v{i}")]);
+    }
+    let ttl_key = key_in_slot(slot, ":ttl");
+    let _: () = q(&mut src, &["SET", &ttl_key, "t", "EX", "1000"]);
+    let reply: String = q(
+        &mut src,
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &slot.to_string(),
+            cl.id(1),
+            "sync",
+            "60",
+        ],
+    );
+    assert_eq!(reply, "OK");
+    let mut dst = cl.client(1);
+    let arrived: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+    assert_eq!(arrived, 1501);
+    let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+    assert_eq!(left, 0);
+    let v: String = q(&mut dst, &["GET", &key_in_slot(slot, ":k777")]);
+    assert_eq!(v, "v777");
+    let ttl: i64 = q(&mut dst, &["TTL", &ttl_key]);
+    assert!(ttl > 900, "TTL kept: {ttl}");
+    let moved = q_err(&mut src, &["GET", &ttl_key]);
+    assert_eq!(moved, format!("MOVED {slot} {}", cl.addr(1)));
+    let nodes: String = q(&mut src, &["CLUSTER", "NODES"]);
+    assert!(!nodes.contains("->-"), "no slot left MIGRATING: {nodes}");
+}

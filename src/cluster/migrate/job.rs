@@ -15,6 +15,7 @@ use redis_protocol::resp2::types::OwnedFrame;
 use rocksdb::WriteBatch;
 use thiserror::Error;
 
+use super::by_command;
 use super::frame::Phase;
 use super::link::{Link, LinkSettings};
 use super::snapshot::{Position, SnapshotReader};
@@ -198,6 +199,15 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
         }
         Err(e) => {
             tracing::error!("migration job {} failed: {}", status.job_id, e);
+            if let Some(cluster) = server.cluster.as_ref() {
+                // The slots stay here: no longer MIGRATING (per-key path).
+                let mut state = cluster.write();
+                for s in status.first..=status.last {
+                    if state.migrating.get(&s) == Some(&status.dst_id) {
+                        state.migrating.remove(&s);
+                    }
+                }
+            }
             status.finish(JobState::Failed(e.to_string()));
         }
     }
@@ -254,60 +264,26 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
         chunk_size,
     )?;
 
-    // Snapshot phase.
-    status.set_state(JobState::Snapshot);
-    let snapshot_seq = storage.db().latest_sequence_number();
-    let mut reader = SnapshotReader::new(
-        storage,
-        namespaces.clone(),
+    let per_key = server.config.read().get("migrate-type") == "redis-command";
+    tracing::info!(
+        "migration job {}: slots {}-{} to {} ({})",
+        status.job_id,
         status.first,
         status.last,
-        Position::default(),
+        dst.addr(),
+        if per_key {
+            "redis-command"
+        } else {
+            "raw-key-value"
+        }
     );
-    while !reader.finished() {
-        let mut batch = WriteBatch::default();
-        let st = reader
-            .fill(&mut batch, link.chunk_size())
-            .map_err(|e| JobError::Storage(e.to_string()))?;
-        if st.records == 0 {
-            continue;
-        }
-        status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
-        let position = encode_position(reader.position());
-        link.send(
-            status,
-            &link_settings(server),
-            Phase::Snapshot,
-            batch.data(),
-            position,
-        )?;
-    }
-    drop(reader);
-
-    // Incremental phase: ship WAL records until the gap is small.
-    status.set_state(JobState::Incremental);
     let cutter = Cutter::new(storage, namespaces.clone(), status.first, status.last);
-    let mut shipped = snapshot_seq;
-    for _round in 0..1000 {
-        let settings = link_settings(server);
-        shipped = ship_wal(
-            storage,
-            &cutter,
-            &mut link,
-            status,
-            shipped,
-            &settings,
-            Phase::Incremental,
-        )?;
-        if storage
-            .db()
-            .latest_sequence_number()
-            .saturating_sub(shipped)
-            < gap
-        {
-            break;
-        }
-    }
+    let shipped = if per_key {
+        by_command::copy_keys(server, status, &mut link, false)?;
+        0
+    } else {
+        stream_batches(server, status, &mut link, &namespaces, &cutter, gap)?
+    };
 
     // Cut-over: pause writes, wait for writes in flight, ship the rest.
     status.set_state(JobState::Cutover);
@@ -317,15 +293,20 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
     drop(server.slot_gates.write_many(&slots));
     let outcome = (|| -> Result<i64, JobError> {
         let settings = link_settings(server);
-        ship_wal(
-            storage,
-            &cutter,
-            &mut link,
-            status,
-            shipped,
-            &settings,
-            Phase::Final,
-        )?;
+        if per_key {
+            // Keys written meanwhile (to keys not yet moved) go now.
+            by_command::copy_keys(server, status, &mut link, true)?;
+        } else {
+            ship_wal(
+                storage,
+                &cutter,
+                &mut link,
+                status,
+                shipped,
+                &settings,
+                Phase::Final,
+            )?;
+        }
         link.drain(status, &settings)?;
         let version = (cluster.read().topology.version + 1).to_string();
         let reply = link
@@ -380,6 +361,74 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             .map_err(|e| JobError::Storage(e.to_string()))?;
     }
     Ok(())
+}
+
+/// The `raw-key-value` copy: the snapshot in chunks, then WAL records
+/// until the gap is below `gap`. Returns the last WAL sequence shipped.
+fn stream_batches(
+    server: &Server,
+    status: &MigrationStatus,
+    link: &mut Link,
+    namespaces: &[Vec<u8>],
+    cutter: &Cutter,
+    gap: u64,
+) -> Result<u64, JobError> {
+    let storage = &server.storage;
+    // Snapshot phase.
+    status.set_state(JobState::Snapshot);
+    let snapshot_seq = storage.db().latest_sequence_number();
+    let mut reader = SnapshotReader::new(
+        storage,
+        namespaces.to_vec(),
+        status.first,
+        status.last,
+        Position::default(),
+    );
+    while !reader.finished() {
+        let mut batch = WriteBatch::default();
+        let st = reader
+            .fill(&mut batch, link.chunk_size())
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+        if st.records == 0 {
+            continue;
+        }
+        status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
+        let position = encode_position(reader.position());
+        link.send(
+            status,
+            &link_settings(server),
+            Phase::Snapshot,
+            batch.data(),
+            position,
+        )?;
+    }
+    drop(reader);
+
+    // Incremental phase: ship WAL records until the gap is small.
+    status.set_state(JobState::Incremental);
+    let mut shipped = snapshot_seq;
+    for _round in 0..1000 {
+        let settings = link_settings(server);
+        shipped = ship_wal(
+            storage,
+            cutter,
+            link,
+            status,
+            shipped,
+            &settings,
+            Phase::Incremental,
+        )?;
+        if storage
+            .db()
+            .latest_sequence_number()
+            .saturating_sub(shipped)
+            < gap
+        {
+            break;
+        }
+    }
+
+    Ok(shipped)
 }
 
 /// Ships every WAL record after `from` that touches the slots; returns the

@@ -208,6 +208,19 @@ impl Link {
         Ok(())
     }
 
+    /// Sends already encoded commands and reads `replies` replies (the
+    /// per-key `redis-command` path).
+    pub fn pipeline(
+        &mut self,
+        encoded: &[u8],
+        replies: usize,
+    ) -> Result<Vec<OwnedFrame>, JobError> {
+        self.peer.send_raw(encoded)?;
+        (0..replies)
+            .map(|_| self.peer.read_reply().map_err(JobError::from))
+            .collect()
+    }
+
     /// Sends a command on the link after draining it and returns its reply.
     pub fn call(&mut self, args: &[&[u8]]) -> Result<OwnedFrame, JobError> {
         Ok(self.peer.call(args)?)

@@ -3,6 +3,7 @@
 //! [`crate::storage::records`]); the job runner, the importer and the
 //! operator commands follow.
 
+pub mod by_command;
 pub mod frame;
 pub mod job;
 pub mod link;
