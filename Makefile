@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/ferrocks
 export FERROCKS_BIN ?= $(BIN)
 
-.PHONY: run build test test-rust test-tcl deps bench fmt clippy
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate fmt clippy
 
 build: deps
 	cargo build --release
@@ -46,6 +46,10 @@ test-tcl: build
 
 bench: build
 	bash benches/bench.sh
+
+# BENCH_KEYS=N selects the slot size (default 1,000,000 keys, about 0.5 GB).
+bench-migrate: build
+	bash benches/migrate.sh
 
 fmt:
 	cargo fmt --all

@@ -188,24 +188,37 @@ impl Db<'_> {
         self.visit_range(&start, &end, after, visit)
     }
 
-    /// Visits live keys of one slot in order until `visit` returns false.
+    /// Visits live keys of one slot in order (after the user key `after`,
+    /// when given) until `visit` returns false.
     pub fn for_each_key_in_slot(
         &self,
         slot: u16,
+        after: Option<&[u8]>,
         mut visit: impl FnMut(&[u8]) -> bool,
     ) -> TypeResult<()> {
         let start = keys::slot_prefix(self.ns, slot);
         let end = keys::slot_prefix(self.ns, slot + 1);
-        self.visit_range(&start, &end, None, |k, _| visit(k))
+        let after = after.map(|k| keys::encode_in_slot(self.ns, slot, k));
+        self.visit_range(&start, &end, after.as_deref(), |k, _| visit(k))
     }
 
     /// Up to `limit` live keys of one slot (CLUSTER GETKEYSINSLOT).
     pub fn keys_in_slot(&self, slot: u16, limit: usize) -> TypeResult<Vec<Vec<u8>>> {
+        self.keys_in_slot_after(slot, None, limit)
+    }
+
+    /// Up to `limit` live keys of one slot after the user key `after`.
+    pub fn keys_in_slot_after(
+        &self,
+        slot: u16,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> TypeResult<Vec<Vec<u8>>> {
         let mut out = Vec::new();
         if limit == 0 {
             return Ok(out);
         }
-        self.for_each_key_in_slot(slot, |k| {
+        self.for_each_key_in_slot(slot, after, |k| {
             out.push(k.to_vec());
             out.len() < limit
         })?;
@@ -215,7 +228,7 @@ impl Db<'_> {
     /// Number of live keys in one slot (CLUSTER COUNTKEYSINSLOT).
     pub fn count_in_slot(&self, slot: u16) -> TypeResult<u64> {
         let mut n = 0;
-        self.for_each_key_in_slot(slot, |_| {
+        self.for_each_key_in_slot(slot, None, |_| {
             n += 1;
             true
         })?;

@@ -38,14 +38,18 @@ pub fn copy_keys(
     let db = Db::new(&server.storage, b"", usize::MAX);
     let mut out = Vec::new();
     for slot in status.first..=status.last {
+        // Resume after the last key moved: re-reading from the slot's
+        // start would wade through the tombstones of every deleted key.
+        let mut after: Option<Vec<u8>> = None;
         loop {
             let _gate = (!paused).then(|| server.slot_gates.write_many(&[slot]));
             let keys = db
-                .keys_in_slot(slot, KEYS_PER_BATCH)
+                .keys_in_slot_after(slot, after.as_deref(), KEYS_PER_BATCH)
                 .map_err(|e| JobError::Storage(e.to_string()))?;
             if keys.is_empty() {
                 break;
             }
+            after = keys.last().cloned();
             out.clear();
             let now = crate::util::now_ms();
             let mut sent = Vec::with_capacity(keys.len());
