@@ -145,6 +145,17 @@ impl Storage {
         })
     }
 
+    /// A storage on default settings in a fresh temporary directory, for
+    /// unit tests of the layers above.
+    #[cfg(test)]
+    pub fn open_temp() -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir_arg = dir.path().to_string_lossy().into_owned();
+        let (cfg, _) = Config::load(None, &[("dir".into(), dir_arg)]).expect("config");
+        let storage = Storage::open(&cfg).expect("open storage");
+        (dir, storage)
+    }
+
     /// Where the database lives on disk.
     pub fn path(&self) -> &Path {
         &self.path

@@ -141,16 +141,12 @@ pub fn apply_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::storage::keys;
     use rocksdb::WriteBatch;
 
     #[test]
     fn applied_once_in_order_and_nothing_of_a_bad_chunk() {
-        let dir = tempfile::tempdir().unwrap();
-        let dir_arg = dir.path().to_str().unwrap().to_string();
-        let (cfg, _) = Config::load(None, &[("dir".into(), dir_arg)]).unwrap();
-        let s = Storage::open(&cfg).unwrap();
+        let (_dir, s) = Storage::open_temp();
         let map = CfMap::from_names(Cf::ALL.iter().map(|cf| (cf.name(), s.cf_id(*cf))));
         let scope = SlotScope { first: 7, last: 7 };
         let key = keys::encode_in_slot(b"", 7, b"k");

@@ -142,14 +142,9 @@ pub fn rebuild(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     fn storage() -> (tempfile::TempDir, Storage) {
-        let dir = tempfile::tempdir().unwrap();
-        let dir_arg = dir.path().to_str().unwrap().to_string();
-        let (cfg, _) = Config::load(None, &[("dir".into(), dir_arg)]).unwrap();
-        let s = Storage::open(&cfg).unwrap();
-        (dir, s)
+        Storage::open_temp()
     }
 
     fn ids(s: &Storage) -> CfMap {

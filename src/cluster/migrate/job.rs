@@ -465,27 +465,35 @@ fn ship_wal(
             .map_err(|e| JobError::Storage(e.to_string()))?;
         last = seq + wb.len() as u64 - 1;
         if batch.size_in_bytes() >= link.chunk_size() {
-            link.send(
-                status,
-                settings,
-                phase,
-                batch.data(),
-                last.to_be_bytes().to_vec(),
-            )?;
-            batch = WriteBatch::default();
+            send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
         }
         if last >= latest {
             break;
         }
     }
-    if !batch.is_empty() {
-        link.send(
-            status,
-            settings,
-            phase,
-            batch.data(),
-            last.to_be_bytes().to_vec(),
-        )?;
-    }
+    send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
     Ok(last)
+}
+
+/// Sends the WAL records gathered in `batch` (if any) as one chunk whose
+/// position is the last WAL sequence they cover, and empties the batch.
+fn send_wal_chunk(
+    link: &mut Link,
+    status: &MigrationStatus,
+    settings: &LinkSettings,
+    phase: Phase,
+    batch: &mut WriteBatch,
+    last: u64,
+) -> Result<(), JobError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let full = std::mem::take(batch);
+    link.send(
+        status,
+        settings,
+        phase,
+        full.data(),
+        last.to_be_bytes().to_vec(),
+    )
 }

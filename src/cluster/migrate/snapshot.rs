@@ -136,15 +136,11 @@ impl<'a> SnapshotReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::storage::metadata::encode_string;
 
     #[test]
     fn reads_only_the_slots_in_bounded_chunks_and_resumes() {
-        let dir = tempfile::tempdir().unwrap();
-        let dir_arg = dir.path().to_str().unwrap().to_string();
-        let (cfg, _) = Config::load(None, &[("dir".into(), dir_arg)]).unwrap();
-        let s = Storage::open(&cfg).unwrap();
+        let (_dir, s) = Storage::open_temp();
         for slot in [99u16, 100, 101, 102] {
             for i in 0..50 {
                 let k = keys::encode_in_slot(b"", slot, format!("k{i}").as_bytes());
