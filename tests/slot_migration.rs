@@ -20,6 +20,22 @@ fn info_field(con: &mut redis::Connection, section: &str, prefix: &str) -> Optio
         .map(|l| l.to_string())
 }
 
+/// Runs `CLUSTERX MIGRATE <slot> <dst> sync 60` and expects OK.
+fn migrate_sync(src: &mut redis::Connection, slot: u16, dst_id: &str) {
+    let reply: String = q(
+        src,
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &slot.to_string(),
+            dst_id,
+            "sync",
+            "60",
+        ],
+    );
+    assert_eq!(reply, "OK");
+}
+
 #[test]
 fn migrate_moves_every_key_with_ttl_and_hands_off() {
     let cl = Cluster::start(2);
@@ -39,18 +55,7 @@ fn migrate_moves_every_key_with_ttl_and_hands_off() {
     std::thread::sleep(Duration::from_millis(20));
 
     let v_before: i64 = q(&mut src, &["CLUSTERX", "VERSION"]);
-    let reply: String = q(
-        &mut src,
-        &[
-            "CLUSTERX",
-            "MIGRATE",
-            &slot.to_string(),
-            cl.id(1),
-            "sync",
-            "60",
-        ],
-    );
-    assert_eq!(reply, "OK");
+    migrate_sync(&mut src, slot, cl.id(1));
 
     let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
     assert_eq!(left, 0, "nothing of the slot remains on the source");
@@ -200,18 +205,7 @@ fn redis_command_type_moves_keys_one_by_one() {
     }
     let ttl_key = key_in_slot(slot, ":ttl");
     let _: () = q(&mut src, &["SET", &ttl_key, "t", "EX", "1000"]);
-    let reply: String = q(
-        &mut src,
-        &[
-            "CLUSTERX",
-            "MIGRATE",
-            &slot.to_string(),
-            cl.id(1),
-            "sync",
-            "60",
-        ],
-    );
-    assert_eq!(reply, "OK");
+    migrate_sync(&mut src, slot, cl.id(1));
     let mut dst = cl.client(1);
     let arrived: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
     assert_eq!(arrived, 1501);

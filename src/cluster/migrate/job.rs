@@ -291,6 +291,8 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
     drop(server.slot_gates.write_many(&slots));
+    let drained = pause_started.elapsed();
+    let mut delta_done = drained;
     let outcome = (|| -> Result<i64, JobError> {
         let settings = link_settings(server);
         if per_key {
@@ -308,6 +310,7 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             )?;
         }
         link.drain(status, &settings)?;
+        delta_done = pause_started.elapsed();
         let version = (cluster.read().topology.version + 1).to_string();
         let reply = link
             .call(&[
@@ -346,9 +349,16 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
         state.paused.retain(|s| !slots.contains(s));
         let _ = state.save();
     }
-    status.pause_ms.store(
-        pause_started.elapsed().as_millis() as u64,
-        Ordering::Relaxed,
+    let paused_for = pause_started.elapsed();
+    status
+        .pause_ms
+        .store(paused_for.as_millis() as u64, Ordering::Relaxed);
+    tracing::info!(
+        "job {}: writes paused {:?} (in-flight writes drained after {:?}, last delta acknowledged after {:?}, then the hand-off)",
+        status.job_id,
+        paused_for,
+        drained,
+        delta_done
     );
 
     // Cleanup: the slots' data leaves this node.
