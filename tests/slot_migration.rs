@@ -220,3 +220,98 @@ fn redis_command_type_moves_keys_one_by_one() {
     let nodes: String = q(&mut src, &["CLUSTER", "NODES"]);
     assert!(!nodes.contains("->-"), "no slot left MIGRATING: {nodes}");
 }
+
+#[test]
+fn cluster_migration_import_status_and_cancel() {
+    let cl = Cluster::start(2);
+    let (slot_a, slot_b) = (500u16, 501u16);
+    let mut src = cl.client(0);
+    for i in 0..20_000 {
+        let k = key_in_slot(slot_b, &format!(":{i}"));
+        let _: () = q(
+            &mut src,
+            &[
+                "SET",
+                &k,
+                "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz",
+            ],
+        );
+    }
+    let _: () = q(&mut src, &["SET", &key_in_slot(slot_a, ":one"), "1"]);
+
+    // IMPORT runs on the destination and asks the owner to send the slots.
+    let mut dst = cl.client(1);
+    let ok: String = q(
+        &mut dst,
+        &[
+            "CLUSTER",
+            "MIGRATION",
+            "IMPORT",
+            &slot_a.to_string(),
+            &slot_a.to_string(),
+        ],
+    );
+    assert_eq!(ok, "OK");
+    assert!(wait_until(Duration::from_secs(30), || {
+        let n: i64 = q(
+            &mut dst,
+            &["CLUSTER", "COUNTKEYSINSLOT", &slot_a.to_string()],
+        );
+        let v: i64 = q(&mut dst, &["CLUSTERX", "VERSION"]);
+        n == 1 && v > 1
+    }));
+    let status: redis::Value = q(&mut src, &["CLUSTER", "MIGRATION", "STATUS", "ALL"]);
+    let text = format!("{status:?}");
+    assert!(text.contains("success"), "{text}");
+
+    // A slow job (rate limited) is cancelled: the slot stays on the source.
+    let _: () = q(
+        &mut src,
+        &[
+            "CONFIG",
+            "SET",
+            "migrate-batch-rate-limit-mb",
+            "1",
+            "migrate-batch-size-kb",
+            "16",
+            "migrate-compression",
+            "none",
+        ],
+    );
+    let r: String = q(
+        &mut src,
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &slot_b.to_string(),
+            cl.id(1),
+            "async",
+        ],
+    );
+    assert_eq!(r, "OK");
+    std::thread::sleep(Duration::from_millis(300));
+    let cancelled: i64 = q(&mut src, &["CLUSTER", "MIGRATION", "CANCEL", "ALL"]);
+    assert_eq!(cancelled, 1);
+    assert!(wait_until(Duration::from_secs(30), || {
+        {
+            let info: String = q(&mut src, &["INFO", "migration"]);
+            let want = format!("slots={slot_b}-{slot_b}");
+            info.lines()
+                .any(|l| l.contains(&want) && l.contains("state=failed"))
+        }
+    }));
+    let left: i64 = q(
+        &mut src,
+        &["CLUSTER", "COUNTKEYSINSLOT", &slot_b.to_string()],
+    );
+    let status: redis::Value = q(&mut src, &["CLUSTER", "MIGRATION", "STATUS", "ALL"]);
+    assert!(format!("{status:?}").contains("cancelled"), "{status:?}");
+    assert_eq!(
+        left, 20_000,
+        "a cancelled job keeps the slot's data on the source"
+    );
+    let k = key_in_slot(slot_b, ":after-cancel");
+    let _: () = q(&mut src, &["SET", &k, "still-mine"]);
+    let v: String = q(&mut src, &["GET", &k]);
+    assert_eq!(v, "still-mine");
+}

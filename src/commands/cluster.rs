@@ -495,6 +495,7 @@ pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             arity(args.len() >= 4)?;
             setslot(ctx, args)
         }
+        "migration" => super::slotmigrate::migration(ctx, args),
         "addslots" | "delslots" => {
             arity(args.len() >= 3)?;
             add_or_del_slots(ctx, args, sub == "addslots", false)

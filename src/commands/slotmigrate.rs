@@ -279,3 +279,161 @@ pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     );
     Ok(Reply::Integer(used))
 }
+
+fn job_map(j: &MigrationStatus) -> Reply {
+    let state = j.state.lock().clone();
+    let error = match &state {
+        JobState::Failed(why) => why.clone(),
+        _ => String::new(),
+    };
+    Reply::Map(vec![
+        (Reply::bulk("id"), Reply::bulk(j.job_id.to_string())),
+        (Reply::bulk("operation"), Reply::bulk("migrate")),
+        (
+            Reply::bulk("slots"),
+            Reply::bulk(format!("{}-{}", j.first, j.last)),
+        ),
+        (Reply::bulk("destination"), Reply::bulk(j.dst_id.clone())),
+        (Reply::bulk("state"), Reply::bulk(state.name())),
+        (
+            Reply::bulk("keys"),
+            Reply::Integer(j.keys.load(Ordering::Relaxed) as i64),
+        ),
+        (
+            Reply::bulk("chunks"),
+            Reply::Integer(j.chunks.load(Ordering::Relaxed) as i64),
+        ),
+        (
+            Reply::bulk("retransmits"),
+            Reply::Integer(j.retransmits.load(Ordering::Relaxed) as i64),
+        ),
+        (
+            Reply::bulk("write_pause_ms"),
+            Reply::Integer(j.pause_ms.load(Ordering::Relaxed) as i64),
+        ),
+        (Reply::bulk("last_error"), Reply::bulk(error)),
+    ])
+}
+
+/// Which jobs a STATUS or CANCEL names: `ID <id>` or `ALL`.
+fn job_filter(args: &[Bytes]) -> Result<Option<u64>, CmdError> {
+    match args {
+        [] => Ok(None),
+        [a] if is(a, "all") => Ok(None),
+        [a, id] if is(a, "id") => Ok(Some(int(id)? as u64)),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// CLUSTER MIGRATION IMPORT <a> <b> [<a> <b> ...] | STATUS [ID id | ALL]
+/// | CANCEL ID id | ALL (Redis 8.4 / Valkey 9 style, same engine).
+pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    let Some(sub) = args.get(2) else {
+        return Err(CmdError::Arity("cluster|migration".into()));
+    };
+    if is(sub, "status") {
+        let filter = job_filter(&args[3..])?;
+        let mut out: Vec<Reply> = ctx
+            .server
+            .migrations
+            .lock()
+            .iter()
+            .filter(|j| filter.is_none_or(|id| id == j.job_id))
+            .map(|j| job_map(j))
+            .collect();
+        for (id, imp) in ctx.server.imports.all() {
+            if filter.is_none_or(|f| f == id) {
+                out.push(Reply::Map(vec![
+                    (Reply::bulk("id"), Reply::bulk(id.to_string())),
+                    (Reply::bulk("operation"), Reply::bulk("import")),
+                    (
+                        Reply::bulk("slots"),
+                        Reply::bulk(format!("{}-{}", imp.scope.first, imp.scope.last)),
+                    ),
+                    (Reply::bulk("source"), Reply::bulk(imp.src_id.clone())),
+                    (Reply::bulk("state"), Reply::bulk("importing")),
+                    (Reply::bulk("chunks"), Reply::Integer(imp.chunks as i64)),
+                ]));
+            }
+        }
+        return Ok(Reply::Array(out));
+    }
+    if is(sub, "cancel") {
+        if args.len() < 4 {
+            return Err(CmdError::Syntax);
+        }
+        let filter = job_filter(&args[3..])?;
+        let mut n = 0;
+        for j in ctx.server.migrations.lock().iter() {
+            if j.running() && filter.is_none_or(|id| id == j.job_id) {
+                j.cancel();
+                n += 1;
+            }
+        }
+        return Ok(Reply::Integer(n));
+    }
+    if is(sub, "import") {
+        let ranges = &args[3..];
+        if ranges.is_empty() || !ranges.len().is_multiple_of(2) {
+            return Err(CmdError::Arity("cluster|migration".into()));
+        }
+        // Ask each range's owner to migrate it here.
+        let (myid, mut plan) = {
+            let state = cluster.read();
+            let myid = state
+                .myid
+                .clone()
+                .ok_or_else(|| CmdError::err("the node id is not set"))?;
+            let mut plan = Vec::new();
+            for pair in ranges.chunks(2) {
+                let (a, b) = (int(&pair[0])?, int(&pair[1])?);
+                let (a, b) = parse_slot_range(&format!("{a}-{b}")).map_err(CmdError::err)?;
+                let owner = state
+                    .topology
+                    .owner(a)
+                    .cloned()
+                    .ok_or_else(|| CmdError::err(format!("slot {a} has no owner")))?;
+                if (a..=b).any(|s| state.topology.owner(s).map(|n| &n.id) != Some(&owner.id)) {
+                    return Err(CmdError::err(format!(
+                        "slots {a}-{b} do not all belong to one node"
+                    )));
+                }
+                if owner.id == myid {
+                    return Err(CmdError::err(format!("slots {a}-{b} are already mine")));
+                }
+                plan.push((a, b, owner));
+            }
+            (myid, plan)
+        };
+        tokio::task::block_in_place(|| -> Result<(), CmdError> {
+            for (a, b, owner) in plan.drain(..) {
+                let mut peer = crate::cluster::peer::PeerConnection::connect(
+                    &owner.host,
+                    owner.port,
+                    Duration::from_secs(5),
+                )
+                .map_err(|e| CmdError::err(format!("cannot reach {}: {e}", owner.addr())))?;
+                let range = format!("{a}-{b}");
+                let reply = peer
+                    .call(&[
+                        b"CLUSTERX",
+                        b"MIGRATE",
+                        range.as_bytes(),
+                        myid.as_bytes(),
+                        b"async",
+                    ])
+                    .map_err(|e| CmdError::err(format!("{}: {e}", owner.addr())))?;
+                if let redis_protocol::resp2::types::OwnedFrame::Error(e) = reply {
+                    return Err(CmdError::err(format!("{} refused: {e}", owner.addr())));
+                }
+            }
+            Ok(())
+        })?;
+        return Ok(Reply::ok());
+    }
+    Err(CmdError::UnknownSubcommand(
+        text(sub),
+        "CLUSTER MIGRATION".into(),
+    ))
+}

@@ -42,6 +42,7 @@ pub fn copy_keys(
         // start would wade through the tombstones of every deleted key.
         let mut after: Option<Vec<u8>> = None;
         loop {
+            status.check_cancelled()?;
             let _gate = (!paused).then(|| server.slot_gates.write_many(&[slot]));
             let keys = db
                 .keys_in_slot_after(slot, after.as_deref(), KEYS_PER_BATCH)

@@ -58,6 +58,9 @@ impl JobState {
 /// Why a job failed.
 #[derive(Debug, Error)]
 pub enum JobError {
+    /// An operator cancelled the job.
+    #[error("cancelled")]
+    Cancelled,
     /// The destination is not in the topology.
     #[error("destination node {0} is not in the topology")]
     UnknownDestination(String),
@@ -106,6 +109,8 @@ pub struct MigrationStatus {
     pub chunk_size: AtomicU64,
     /// How long writes to the slots were paused, in ms.
     pub pause_ms: AtomicU64,
+    /// Set by CLUSTER MIGRATION CANCEL; checked before every chunk.
+    pub cancelled: std::sync::atomic::AtomicBool,
     /// When the job started.
     pub started: Instant,
     finished: (Mutex<bool>, Condvar),
@@ -127,9 +132,29 @@ impl MigrationStatus {
             retransmits: AtomicU64::new(0),
             chunk_size: AtomicU64::new(0),
             pause_ms: AtomicU64::new(0),
+            cancelled: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             finished: (Mutex::new(false), Condvar::new()),
         }
+    }
+
+    /// True while the job has not ended.
+    pub fn running(&self) -> bool {
+        !matches!(*self.state.lock(), JobState::Done | JobState::Failed(_))
+    }
+
+    /// Asks the job to stop; it fails with "cancelled" at its next chunk
+    /// (or before the hand-off), serving the slots here again.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    /// Fails with [`JobError::Cancelled`] once cancelled.
+    pub fn check_cancelled(&self) -> Result<(), JobError> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            return Err(JobError::Cancelled);
+        }
+        Ok(())
     }
 
     fn set_state(&self, s: JobState) {
@@ -310,6 +335,7 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             )?;
         }
         link.drain(status, &settings)?;
+        status.check_cancelled()?;
         delta_done = pause_started.elapsed();
         let version = (cluster.read().topology.version + 1).to_string();
         let reply = link

@@ -157,6 +157,7 @@ impl Link {
         raw: &[u8],
         position: Vec<u8>,
     ) -> Result<(), JobError> {
+        status.check_cancelled()?;
         let seq = self.next_seq;
         self.next_seq += 1;
         let id = ChunkId {
