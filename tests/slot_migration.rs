@@ -310,6 +310,21 @@ fn cluster_migration_import_status_and_cancel() {
         left, 20_000,
         "a cancelled job keeps the slot's data on the source"
     );
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let n: i64 = q(
+                &mut dst,
+                &["CLUSTER", "COUNTKEYSINSLOT", &slot_b.to_string()],
+            );
+            n == 0
+        }),
+        "the destination dropped the cancelled job's partial data"
+    );
+    let nodes: String = q(&mut dst, &["CLUSTER", "NODES"]);
+    assert!(
+        !nodes.contains(&format!("[{slot_b}-<-")),
+        "no importing mark left: {nodes}"
+    );
     let k = key_in_slot(slot_b, ":after-cancel");
     let _: () = q(&mut src, &["SET", &k, "still-mine"]);
     let v: String = q(&mut src, &["GET", &k]);

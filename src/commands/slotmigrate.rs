@@ -152,6 +152,12 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let _ = state.save();
     }
+    for (old_id, old) in ctx.server.imports.all() {
+        let overlaps = old.scope.first <= last && first <= old.scope.last;
+        if old_id != job_id && overlaps {
+            drop_import(ctx, old_id, &old)?;
+        }
+    }
     ctx.server.imports.start(
         job_id,
         ImportJob {
@@ -436,4 +442,55 @@ pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         text(sub),
         "CLUSTER MIGRATION".into(),
     ))
+}
+
+/// Drops what an import received so far: its slots' data in every
+/// namespace this node knows, its checkpoint and its importing marks.
+fn drop_import(ctx: &Ctx, job_id: u64, job: &ImportJob) -> Result<(), CmdError> {
+    let mut namespaces: Vec<Vec<u8>> = vec![Vec::new()];
+    namespaces.extend(
+        ctx.server
+            .config
+            .read()
+            .namespaces
+            .keys()
+            .map(|n| n.as_bytes().to_vec()),
+    );
+    for ns in &namespaces {
+        ctx.server.storage.delete_data_range(
+            &crate::storage::keys::slot_prefix(ns, job.scope.first),
+            &crate::storage::keys::slot_prefix(ns, job.scope.last + 1),
+        )?;
+    }
+    clear_checkpoint(&ctx.server.storage, job_id)?;
+    if let Some(cluster) = ctx.server.cluster.as_ref() {
+        let mut state = cluster.write();
+        for s in job.scope.first..=job.scope.last {
+            state.importing.remove(&s);
+        }
+        let _ = state.save();
+    }
+    ctx.server.imports.finish(job_id);
+    tracing::info!(
+        "import job {} of slots {}-{} dropped with its partial data",
+        job_id,
+        job.scope.first,
+        job.scope.last
+    );
+    Ok(())
+}
+
+/// CLUSTERX IMPORT-ABORT <job-id>: the source gave up; drop the partial
+/// data of the job.
+pub fn import_abort(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    if args.len() != 3 {
+        return Err(CmdError::Arity("clusterx|import-abort".into()));
+    }
+    let job_id = int(&args[2])? as u64;
+    let Some(job) = ctx.server.imports.get(job_id) else {
+        return Ok(Reply::Integer(0));
+    };
+    drop_import(ctx, job_id, &job)?;
+    Ok(Reply::Integer(1))
 }

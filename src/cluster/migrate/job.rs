@@ -224,6 +224,9 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
         }
         Err(e) => {
             tracing::error!("migration job {} failed: {}", status.job_id, e);
+            if !matches!(e, JobError::HandoffUnknown(_)) {
+                abort_on_destination(&server, &status);
+            }
             if let Some(cluster) = server.cluster.as_ref() {
                 // The slots stay here: no longer MIGRATING (per-key path).
                 let mut state = cluster.write();
@@ -532,4 +535,29 @@ fn send_wal_chunk(
         full.data(),
         last.to_be_bytes().to_vec(),
     )
+}
+
+/// Tells the destination to drop a failed job's partial data (best effort:
+/// a destination that cannot be reached drops it when the next job for
+/// these slots starts).
+fn abort_on_destination(server: &Server, status: &MigrationStatus) {
+    let Some(dst) = server
+        .cluster
+        .as_ref()
+        .and_then(|c| c.read().topology.node(&status.dst_id).cloned())
+    else {
+        return;
+    };
+    let job = status.job_id.to_string();
+    let result =
+        crate::cluster::peer::PeerConnection::connect(&dst.host, dst.port, Duration::from_secs(5))
+            .and_then(|mut p| p.call(&[b"CLUSTERX", b"IMPORT-ABORT", job.as_bytes()]));
+    if let Err(e) = result {
+        tracing::warn!(
+            "job {}: could not ask {} to drop the partial import: {}",
+            status.job_id,
+            dst.addr(),
+            e
+        );
+    }
 }
