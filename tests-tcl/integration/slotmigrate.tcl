@@ -1,0 +1,123 @@
+# Slot migration from the operator's side: CLUSTERX MIGRATE (sync and
+# async), the migrate-* settings, INFO migration, CLUSTER INFO's kvrocks
+# fields, CLUSTER MIGRATION STATUS / IMPORT, and the refusals.
+# Everything here is ferrocks-only (tagged ferrocks).
+
+proc sm_node_id {} {
+    set id ""
+    for {set i 0} {$i < 40} {incr i} {
+        append id [format %x [expr {int(rand() * 16)}]]
+    }
+    return $id
+}
+
+# A hash tag whose keys land in `slot`, found with CLUSTER KEYSLOT.
+proc sm_tag_for_slot {client slot} {
+    for {set i 0} {$i < 100000} {incr i} {
+        if {[$client cluster keyslot "t$i"] == $slot} { return "t$i" }
+    }
+    error "no tag for slot $slot"
+}
+
+proc sm_info_job {client} {
+    foreach line [split [$client info migration] "\n"] {
+        set line [string trim $line]
+        if {[string match "job_*" $line]} { set last $line }
+    }
+    if {[info exists last]} { return $last }
+    return ""
+}
+
+proc sm_cluster_info {client name} {
+    foreach line [split [$client cluster info] "\n"] {
+        set line [string trim $line]
+        if {[string match "$name:*" $line]} {
+            return [string range $line [string length "$name:"] end]
+        }
+    }
+    return ""
+}
+
+start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
+    set p1 0
+    set n1 ""
+    catch {set p1 [srv port]}
+    catch {set n1 [redis_client]}
+    set id1 [sm_node_id]
+
+    start_server {overrides {cluster-enabled yes}} {
+        set p2 0
+        catch {set p2 [srv port]}
+        set id2 [sm_node_id]
+        set topo "$id1 127.0.0.1 $p1 master - 0-8191\n$id2 127.0.0.1 $p2 master - 8192-16383"
+
+        test "Two nodes share a topology" {
+            assert_equal OK [$n1 clusterx setnodeid $id1]
+            assert_equal OK [r clusterx setnodeid $id2]
+            assert_equal OK [$n1 clusterx setnodes $topo 1]
+            assert_equal OK [r clusterx setnodes $topo 1]
+        }
+
+        test "Bad MIGRATE requests are refused" {
+            assert_error "*doesn't belong to me*" {$n1 clusterx migrate 9000 $id2}
+            assert_error "*myself*" {$n1 clusterx migrate 100 $id1}
+            assert_error "*destination node*" {$n1 clusterx migrate 100 [sm_node_id]}
+            assert_error "*out of range*" {$n1 clusterx migrate 16384 $id2}
+            assert_error "*syntax*" {$n1 clusterx migrate 100 $id2 sometimes}
+        }
+
+        test "migrate-* settings change at run time" {
+            assert_equal OK [$n1 config set migrate-window 4 migrate-batch-size-kb 32]
+            assert_equal {migrate-window 4} [$n1 config get migrate-window]
+            assert_equal OK [$n1 config set migrate-compression none]
+            assert_equal OK [$n1 config set migrate-compression lz4]
+            assert_error "*migrate-compression*" {$n1 config set migrate-compression zip}
+        }
+
+        test "CLUSTERX MIGRATE sync moves a slot and reports it" {
+            set tag [sm_tag_for_slot $n1 100]
+            for {set i 0} {$i < 500} {incr i} { $n1 set "{$tag}k$i" "value-$i" }
+            $n1 set "{$tag}ttl" x ex 1000
+            assert_equal OK [$n1 clusterx migrate 100 $id2 sync 30]
+            assert_equal 0 [$n1 cluster countkeysinslot 100]
+            assert_equal 501 [r cluster countkeysinslot 100]
+            assert_equal value-7 [r get "{$tag}k7"]
+            assert_range [r ttl "{$tag}ttl"] 900 1000
+            assert_error "MOVED 100 127.0.0.1:$p2" {$n1 get "{$tag}k7"}
+            assert_equal [$n1 clusterx version] [r clusterx version]
+            set job [sm_info_job $n1]
+            foreach field {state=success keys=501 raw_bytes= wire_bytes= compression_ratio= chunks= retransmits=0 chunk_size= write_pause_ms=} {
+                assert_match "*$field*" $job
+            }
+            assert_equal 100 [sm_cluster_info $n1 migrating_slot]
+            assert_equal $id2 [sm_cluster_info $n1 destination_node]
+            assert_equal success [sm_cluster_info $n1 migrating_state]
+        }
+
+        test "CLUSTERX MIGRATE async, then STATUS shows the job" {
+            set tag [sm_tag_for_slot $n1 101]
+            for {set i 0} {$i < 200} {incr i} { $n1 set "{$tag}k$i" v }
+            assert_equal OK [$n1 clusterx migrate 101 $id2 async]
+            wait_for_condition 100 50 {
+                [string match "*slots=101-101*state=success*" [sm_info_job $n1]]
+            } {
+                fail "job did not finish: [sm_info_job $n1]"
+            }
+            assert_match "*success*" [$n1 cluster migration status all]
+            assert_equal 200 [r cluster countkeysinslot 101]
+        }
+
+        test "CLUSTER MIGRATION IMPORT runs on the destination" {
+            set tag [sm_tag_for_slot $n1 102]
+            $n1 set "{$tag}x" y
+            assert_equal OK [r cluster migration import 102 102]
+            wait_for_condition 100 50 {
+                [r cluster countkeysinslot 102] == 1
+            } {
+                fail "slot 102 did not arrive"
+            }
+            assert_equal y [r get "{$tag}x"]
+            assert_error "*already mine*" {r cluster migration import 102 102}
+        }
+    }
+}
