@@ -156,7 +156,7 @@ proc kill_leftovers {} {
 
 # --- run ---------------------------------------------------------------------
 puts "ferrocks tcl tests: target=$target bin=$bin"
-set libs [list [file join $root lib resp.tcl] [file join $root lib test.tcl] [file join $root lib server.tcl]]
+set libs [list [file join $root lib resp.tcl] [file join $root lib test.tcl] [file join $root lib server.tcl] [file join $root lib cluster.tcl]]
 set started [clock milliseconds]
 foreach file $files {
     set rel [relname $file]

@@ -3,14 +3,6 @@
 # fields, CLUSTER MIGRATION STATUS / IMPORT, and the refusals.
 # Everything here is ferrocks-only (tagged ferrocks).
 
-proc sm_node_id {} {
-    set id ""
-    for {set i 0} {$i < 40} {incr i} {
-        append id [format %x [expr {int(rand() * 16)}]]
-    }
-    return $id
-}
-
 # A hash tag whose keys land in `slot`, found with CLUSTER KEYSLOT.
 proc sm_tag_for_slot {client slot} {
     for {set i 0} {$i < 100000} {incr i} {
@@ -28,28 +20,18 @@ proc sm_info_job {client} {
     return ""
 }
 
-proc sm_cluster_info {client name} {
-    foreach line [split [$client cluster info] "\n"] {
-        set line [string trim $line]
-        if {[string match "$name:*" $line]} {
-            return [string range $line [string length "$name:"] end]
-        }
-    }
-    return ""
-}
-
 start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
     set p1 0
     set n1 ""
     catch {set p1 [srv port]}
     catch {set n1 [redis_client]}
-    set id1 [sm_node_id]
+    set id1 [random_node_id]
 
     start_server {overrides {cluster-enabled yes}} {
         set p2 0
         catch {set p2 [srv port]}
-        set id2 [sm_node_id]
-        set topo "$id1 127.0.0.1 $p1 master - 0-8191\n$id2 127.0.0.1 $p2 master - 8192-16383"
+        set id2 [random_node_id]
+        set topo [nodes_text [list [list $id1 $p1 0-8191] [list $id2 $p2 8192-16383]]]
 
         test "Two nodes share a topology" {
             assert_equal OK [$n1 clusterx setnodeid $id1]
@@ -61,7 +43,7 @@ start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
         test "Bad MIGRATE requests are refused" {
             assert_error "*doesn't belong to me*" {$n1 clusterx migrate 9000 $id2}
             assert_error "*myself*" {$n1 clusterx migrate 100 $id1}
-            assert_error "*destination node*" {$n1 clusterx migrate 100 [sm_node_id]}
+            assert_error "*destination node*" {$n1 clusterx migrate 100 [random_node_id]}
             assert_error "*out of range*" {$n1 clusterx migrate 16384 $id2}
             assert_error "*syntax*" {$n1 clusterx migrate 100 $id2 sometimes}
         }
@@ -89,9 +71,9 @@ start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
             foreach field {state=success keys=501 raw_bytes= wire_bytes= compression_ratio= chunks= retransmits=0 chunk_size= write_pause_ms=} {
                 assert_match "*$field*" $job
             }
-            assert_equal 100 [sm_cluster_info $n1 migrating_slot]
-            assert_equal $id2 [sm_cluster_info $n1 destination_node]
-            assert_equal success [sm_cluster_info $n1 migrating_state]
+            assert_equal 100 [cluster_info_field $n1 migrating_slot]
+            assert_equal $id2 [cluster_info_field $n1 destination_node]
+            assert_equal success [cluster_info_field $n1 migrating_state]
         }
 
         test "CLUSTERX MIGRATE async, then STATUS shows the job" {
