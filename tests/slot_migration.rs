@@ -330,3 +330,42 @@ fn cluster_migration_import_status_and_cancel() {
     let v: String = q(&mut src, &["GET", &k]);
     assert_eq!(v, "still-mine");
 }
+
+#[test]
+fn migration_links_authenticate_with_the_cluster_password() {
+    let cl = Cluster::start(2);
+    for i in 0..2 {
+        let _: () = q(
+            &mut cl.client(i),
+            &["CONFIG", "SET", "requirepass", "s3cret"],
+        );
+    }
+    let slot = 120u16; // node 0's
+    let mut src = cl.server(0).client_auth("s3cret");
+    let mut dst = cl.server(1).client_auth("s3cret");
+    for i in 0..500 {
+        let _: () = q(
+            &mut src,
+            &["SET", &key_in_slot(slot, &format!(":{i}")), &i.to_string()],
+        );
+    }
+    // Run on the destination: it asks the source (AUTH first), and the
+    // source's job connects back (AUTH first).
+    let s = slot.to_string();
+    let r: String = q(&mut dst, &["CLUSTER", "MIGRATION", "IMPORT", &s, &s]);
+    assert_eq!(r, "OK");
+    let mut line = None;
+    let done = wait_until(Duration::from_secs(30), || {
+        line = info_field(&mut src, "migration", "job_");
+        line.as_deref()
+            .is_some_and(|l| l.contains("state=success") || l.contains("state=failed"))
+    });
+    assert!(
+        done && line.as_deref().unwrap().contains("state=success"),
+        "{line:?}"
+    );
+    let n: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &s]);
+    assert_eq!(n, 500);
+    let v: String = q(&mut dst, &["GET", &key_in_slot(slot, ":42")]);
+    assert_eq!(v, "42");
+}

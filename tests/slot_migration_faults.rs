@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cluster::{key_in_slot, Cluster};
-use common::{q, wait_until};
+use cluster::migration::{assert_moved_intact, field, fill_slot, migrate_and_wait};
+use cluster::Cluster;
+use common::q;
 
 /// The tests of this file run one at a time: a proxy's listener must not
 /// take a port another test's server was about to bind.
@@ -118,80 +119,6 @@ fn cluster_through_proxy(faults: Arc<Faults>) -> (Cluster, u16) {
     (cl, proxy)
 }
 
-/// Fills `slot` on node 0 with `n` keys of pseudo-random 100-byte values
-/// (little for LZ4 to squeeze) and returns every key's DUMP payload.
-fn fill(cl: &Cluster, slot: u16, n: usize) -> Vec<(String, Vec<u8>)> {
-    let mut con = cl.client(0);
-    let mut x: u64 = 0x2545F4914F6CDD1D;
-    let mut pipe = redis::pipe();
-    let mut keys = Vec::new();
-    for i in 0..n {
-        let value: String = (0..100)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (b'a' + (x % 26) as u8) as char
-            })
-            .collect();
-        let k = key_in_slot(slot, &format!(":{i}"));
-        pipe.cmd("SET").arg(&k).arg(value).ignore();
-        keys.push(k);
-    }
-    let _: () = pipe.query(&mut con).unwrap();
-    keys.into_iter()
-        .map(|k| {
-            let d: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut con).unwrap();
-            (k, d)
-        })
-        .collect()
-}
-
-fn migrate_and_wait(cl: &Cluster, slot: u16) -> String {
-    let mut src = cl.client(0);
-    let r: String = q(
-        &mut src,
-        &["CLUSTERX", "MIGRATE", &slot.to_string(), cl.id(1), "async"],
-    );
-    assert_eq!(r, "OK");
-    let mut line = String::new();
-    let done = wait_until(Duration::from_secs(90), || {
-        let info: String = q(&mut src, &["INFO", "migration"]);
-        line = info
-            .lines()
-            .find(|l| l.starts_with("job_"))
-            .unwrap_or("")
-            .to_string();
-        line.contains("state=success") || line.contains("state=failed")
-    });
-    assert!(done, "job did not finish: {line}");
-    line
-}
-
-fn field(line: &str, name: &str) -> u64 {
-    line.split(',')
-        .find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| k.ends_with(name))
-                .map(|(_, v)| v)
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {line}"))
-}
-
-fn assert_identical(cl: &Cluster, slot: u16, before: &[(String, Vec<u8>)]) {
-    let mut dst = cl.client(1);
-    let mut src = cl.client(0);
-    let count: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
-    assert_eq!(count as usize, before.len());
-    let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
-    assert_eq!(left, 0);
-    for (k, d) in before {
-        let got: Vec<u8> = redis::cmd("DUMP").arg(k).query(&mut dst).unwrap();
-        assert_eq!(&got, d, "{k} differs after the move");
-    }
-}
-
 #[test]
 fn a_flipped_byte_is_caught_and_the_chunk_sent_again() {
     let _serial = serial();
@@ -199,7 +126,7 @@ fn a_flipped_byte_is_caught_and_the_chunk_sent_again() {
     // Past the IMPORT handshake, inside the chunk stream.
     faults.flip_at.store(150_000, Ordering::Relaxed);
     let (cl, _) = cluster_through_proxy(faults.clone());
-    let before = fill(&cl, 300, 8000);
+    let before = fill_slot(&cl, 0, 300, 8000, 100);
     let line = migrate_and_wait(&cl, 300);
     assert!(line.contains("state=success"), "{line}");
     assert!(field(&line, "retransmits") > 0, "{line}");
@@ -208,7 +135,7 @@ fn a_flipped_byte_is_caught_and_the_chunk_sent_again() {
         0,
         "the byte was flipped"
     );
-    assert_identical(&cl, 300, &before);
+    assert_moved_intact(&cl, 0, 1, 300, &before);
 }
 
 #[test]
@@ -217,7 +144,7 @@ fn a_dropped_link_resumes_from_the_checkpoint() {
     let faults = Arc::new(Faults::default());
     faults.drop_after.store(200_000, Ordering::Relaxed);
     let (cl, _) = cluster_through_proxy(faults.clone());
-    let before = fill(&cl, 301, 8000);
+    let before = fill_slot(&cl, 0, 301, 8000, 100);
     let line = migrate_and_wait(&cl, 301);
     assert!(line.contains("state=success"), "{line}");
     assert!(
@@ -227,7 +154,7 @@ fn a_dropped_link_resumes_from_the_checkpoint() {
     // Only what was in flight when the link broke is sent again.
     let window: u64 = 8;
     assert!(field(&line, "retransmits") <= window, "{line}");
-    assert_identical(&cl, 301, &before);
+    assert_moved_intact(&cl, 0, 1, 301, &before);
 }
 
 #[test]
@@ -248,12 +175,12 @@ fn a_slow_link_shrinks_the_chunk_size() {
             "2",
         ],
     );
-    let before = fill(&cl, 302, 3000);
+    let before = fill_slot(&cl, 0, 302, 3000, 100);
     let line = migrate_and_wait(&cl, 302);
     assert!(line.contains("state=success"), "{line}");
     assert!(
         field(&line, "chunk_size") < 256 * 1024,
         "chunk size adapted down: {line}"
     );
-    assert_identical(&cl, 302, &before);
+    assert_moved_intact(&cl, 0, 1, 302, &before);
 }

@@ -24,6 +24,9 @@ pub enum PeerError {
     /// The peer sent bytes that are not RESP.
     #[error("target instance sent a malformed reply")]
     Protocol,
+    /// The peer refused our password.
+    #[error("target instance refused AUTH: {0}")]
+    Auth(String),
 }
 
 /// A connection to another node.
@@ -60,6 +63,24 @@ impl PeerConnection {
             stream,
             buf: Vec::new(),
         })
+    }
+
+    /// Connects like [`PeerConnection::connect`] and, when `password` is
+    /// given, authenticates first (nodes of one cluster share a password:
+    /// `masterauth`, else `requirepass`).
+    pub fn connect_auth(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        password: Option<&str>,
+    ) -> Result<PeerConnection, PeerError> {
+        let mut peer = PeerConnection::connect(host, port, timeout)?;
+        if let Some(pass) = password {
+            if let OwnedFrame::Error(e) = peer.call(&[b"AUTH", pass.as_bytes()])? {
+                return Err(PeerError::Auth(e));
+            }
+        }
+        Ok(peer)
     }
 
     /// Sends already encoded commands.

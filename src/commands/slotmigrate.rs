@@ -92,10 +92,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .server
         .arc()
         .ok_or_else(|| CmdError::err("server is shutting down"))?;
-    let job_status = status.clone();
-    std::thread::Builder::new()
-        .name(format!("migrate-{}", status.job_id))
-        .spawn(move || job::run(server, job_status))
+    job::spawn(server, status.clone(), None)
         .map_err(|e| CmdError::err(format!("cannot start the migration thread: {e}")))?;
     if !sync {
         return Ok(Reply::ok());
@@ -412,12 +409,14 @@ pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
             (myid, plan)
         };
+        let password = ctx.server.peer_password();
         tokio::task::block_in_place(|| -> Result<(), CmdError> {
             for (a, b, owner) in plan.drain(..) {
-                let mut peer = crate::cluster::peer::PeerConnection::connect(
+                let mut peer = crate::cluster::peer::PeerConnection::connect_auth(
                     &owner.host,
                     owner.port,
                     Duration::from_secs(5),
+                    password.as_deref(),
                 )
                 .map_err(|e| CmdError::err(format!("cannot reach {}: {e}", owner.addr())))?;
                 let range = format!("{a}-{b}");
@@ -489,6 +488,9 @@ pub fn import_abort(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     let job_id = int(&args[2])? as u64;
     let Some(job) = ctx.server.imports.get(job_id) else {
+        // Not announced since this node started: only its checkpoint may
+        // be left (its data goes when a job for the slots starts).
+        clear_checkpoint(&ctx.server.storage, job_id)?;
         return Ok(Reply::Integer(0));
     };
     drop_import(ctx, job_id, &job)?;

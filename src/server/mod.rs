@@ -166,6 +166,18 @@ impl Server {
         self.self_ref.get().and_then(|w| w.upgrade())
     }
 
+    /// The password this node presents to other nodes of the cluster
+    /// (migration links, MIGRATE without AUTH): `masterauth`, else
+    /// `requirepass`; none when both are empty.
+    pub fn peer_password(&self) -> Option<String> {
+        let cfg = self.config.read();
+        let password = [cfg.get("masterauth"), cfg.get("requirepass")]
+            .into_iter()
+            .find(|p| !p.is_empty())
+            .map(str::to_string);
+        password
+    }
+
     /// Starts a graceful shutdown (SHUTDOWN, SIGTERM, SIGINT).
     pub fn request_shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
@@ -186,6 +198,9 @@ impl Server {
 /// flushes storage.
 pub async fn run(server: Arc<Server>) -> Result<(), ServerError> {
     server.set_self();
+    // Before any client is accepted: a job caught in its cut-over must
+    // pause its slots first.
+    crate::cluster::migrate::job::resume_all(&server);
     let binds = server.config.read().binds();
     let mut listeners = Vec::new();
     for addr in binds {

@@ -22,9 +22,12 @@
 //!   their expected content and TTL, checked later through any connection
 //!   (only strings exist for now; a new type is a new `Data` variant);
 //! - `parse_cluster_nodes` for `CLUSTER NODES` replies;
-//! - `redis_cli` to run the real `redis-cli` binary.
+//! - `redis_cli` to run the real `redis-cli` binary;
+//! - `migration`: helpers of the slot migration tests.
 
 #![allow(dead_code)]
+
+pub mod migration;
 
 use std::io::Read;
 use std::ops::RangeInclusive;
@@ -373,7 +376,14 @@ pub struct Node {
 impl Node {
     /// Starts a process with cluster mode on and gives it a random id.
     pub fn start() -> Node {
-        let server = Server::start_with(&[("cluster-enabled", "yes")]);
+        Node::start_with(&[])
+    }
+
+    /// Like [`Node::start`] with more `--key value` arguments.
+    pub fn start_with(args: &[(&str, &str)]) -> Node {
+        let mut all = vec![("cluster-enabled", "yes")];
+        all.extend_from_slice(args);
+        let server = Server::start_with(&all);
         let id = random_node_id();
         let mut con = server.client();
         let reply: String = qq(&mut con, &["CLUSTERX", "SETNODEID", &id]);
@@ -407,8 +417,21 @@ impl Cluster {
     /// `n` nodes with cluster mode on and their ids set; no topology pushed
     /// and no slot assigned.
     pub fn start_unassigned(n: usize) -> Cluster {
+        Cluster::start_unassigned_with(n, &[])
+    }
+
+    /// `n` masters started with extra `--key value` arguments, slots split
+    /// evenly, version 1 pushed.
+    pub fn start_with(n: usize, args: &[(&str, &str)]) -> Cluster {
+        let mut c = Cluster::start_unassigned_with(n, args);
+        c.owner = even_split(n);
+        c.push_topology(1);
+        c
+    }
+
+    fn start_unassigned_with(n: usize, args: &[(&str, &str)]) -> Cluster {
         Cluster {
-            nodes: (0..n).map(|_| Node::start()).collect(),
+            nodes: (0..n).map(|_| Node::start_with(args)).collect(),
             owner: vec![None; SLOT_COUNT as usize],
             version: -1,
         }

@@ -17,12 +17,17 @@ use thiserror::Error;
 
 use super::by_command;
 use super::frame::Phase;
-use super::link::{Link, LinkSettings};
+use super::link::{Announced, Link, LinkSettings};
+use super::record::{JobRecord, SourcePosition, Stage};
 use super::snapshot::{Position, SnapshotReader};
 use super::wal::Cutter;
 use crate::cluster::peer::PeerError;
 use crate::server::Server;
 use crate::storage::{keys, Cf};
+
+/// How often, and how patiently, a lost hand-off reply is followed up.
+const RESOLVE_ATTEMPTS: u32 = 60;
+const RESOLVE_PAUSE: Duration = Duration::from_millis(500);
 
 /// Where a job is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +81,12 @@ pub enum JobError {
     /// Local storage failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// The destination already owns the slots (it committed the hand-off).
+    #[error("destination already owns the slots: {0}")]
+    DestinationOwns(String),
+    /// A restarted job cannot continue where it stopped.
+    #[error("cannot resume: {0}")]
+    CannotResume(String),
     /// The hand-off reply was lost; the slots stay paused here.
     #[error(
         "hand-off outcome unknown ({0}); slots stay paused until the topology is pushed again"
@@ -187,15 +198,6 @@ impl MigrationStatus {
     }
 }
 
-fn encode_position(p: &Position) -> Vec<u8> {
-    let mut out = vec![p.cf_index as u8];
-    out.extend_from_slice(&(p.ns_index as u32).to_be_bytes());
-    if let Some(k) = &p.after {
-        out.extend_from_slice(k);
-    }
-    out
-}
-
 /// The link settings in force now (re-read for every chunk, so CONFIG SET
 /// reaches running jobs).
 fn link_settings(server: &Server) -> LinkSettings {
@@ -210,9 +212,75 @@ fn link_settings(server: &Server) -> LinkSettings {
     }
 }
 
+/// Starts a job on its own thread. `resume` is the persisted record of a
+/// job this node was running before it restarted.
+pub fn spawn(
+    server: Arc<Server>,
+    status: Arc<MigrationStatus>,
+    resume: Option<JobRecord>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(format!("migrate-{}", status.job_id))
+        .spawn(move || run(server, status, resume))
+        .map(|_| ())
+}
+
+/// Picks up the jobs this node was running when it stopped (called at
+/// start-up, before clients are accepted). A job that had begun its
+/// cut-over starts with its slots paused: the destination may already
+/// own them, and the job finds out before anyone writes here.
+pub fn resume_all(server: &Arc<Server>) {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return;
+    };
+    let records = match JobRecord::load_all(&server.storage) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot read persisted migration jobs: {}", e);
+            return;
+        }
+    };
+    for record in records {
+        tracing::info!(
+            "resuming migration job {} of slots {}-{} to {} ({:?})",
+            record.job_id,
+            record.first,
+            record.last,
+            record.dst_id,
+            record.stage
+        );
+        if record.stage == Stage::Cutover {
+            cluster.write().paused.extend(record.first..=record.last);
+        }
+        let status = Arc::new(MigrationStatus::new(
+            record.job_id,
+            record.first,
+            record.last,
+            record.dst_id.clone(),
+        ));
+        server.migrations.lock().push(status.clone());
+        if let Err(e) = spawn(server.clone(), status.clone(), Some(record)) {
+            status.finish(JobState::Failed(format!("cannot start its thread: {e}")));
+        }
+    }
+}
+
 /// Runs a job to its end; updates `status` as it goes.
-pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
-    match run_inner(&server, &status) {
+pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<JobRecord>) {
+    let mut result = run_inner(&server, &status, resume.as_ref());
+    if let (Some(_), Err(e @ (JobError::WalGap(_) | JobError::CannotResume(_)))) =
+        (&resume, &result)
+    {
+        tracing::warn!(
+            "job {}: cannot resume ({}); dropping the destination's partial copy and starting over",
+            status.job_id,
+            e
+        );
+        abort_on_destination(&server, &status);
+        unpause(&server, &status);
+        result = run_inner(&server, &status, None);
+    }
+    match result {
         Ok(()) => {
             tracing::info!(
                 "migration job {} of slots {}-{} done",
@@ -226,6 +294,10 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
             tracing::error!("migration job {} failed: {}", status.job_id, e);
             if !matches!(e, JobError::HandoffUnknown(_)) {
                 abort_on_destination(&server, &status);
+                unpause(&server, &status);
+                if let Err(e) = JobRecord::delete(&server.storage, status.job_id) {
+                    tracing::error!("job {}: cannot drop its record: {}", status.job_id, e);
+                }
             }
             if let Some(cluster) = server.cluster.as_ref() {
                 // The slots stay here: no longer MIGRATING (per-key path).
@@ -241,7 +313,64 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>) {
     }
 }
 
-fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> {
+/// Serves the job's slots here again (the hand-off did not happen).
+fn unpause(server: &Server, status: &MigrationStatus) {
+    if let Some(cluster) = server.cluster.as_ref() {
+        cluster
+            .write()
+            .paused
+            .retain(|s| *s < status.first || *s > status.last);
+    }
+}
+
+/// Where a job starts copying.
+enum Start {
+    /// A new snapshot, from the beginning.
+    Fresh,
+    /// A new snapshot read from `position` on, then the WAL from
+    /// `snapshot_seq` (the first snapshot's sequence): records the
+    /// destination got from the first snapshot and changed since are
+    /// replayed in order, so both snapshots converge.
+    Snapshot {
+        snapshot_seq: u64,
+        position: Position,
+    },
+    /// The snapshot is done; the WAL continues after `from`.
+    Wal { snapshot_seq: u64, from: u64 },
+}
+
+/// Where a resumed job continues, from the destination's checkpoint.
+fn start_point(
+    record: &JobRecord,
+    announced: &Announced,
+    namespaces: &[Vec<u8>],
+) -> Result<Start, JobError> {
+    if announced.applied == 0 {
+        return Ok(Start::Fresh);
+    }
+    match SourcePosition::decode(&announced.position) {
+        Some(SourcePosition::Wal(from)) => Ok(Start::Wal {
+            snapshot_seq: record.snapshot_seq,
+            from,
+        }),
+        Some(p) => match p.to_reader_position(namespaces) {
+            Some(position) => Ok(Start::Snapshot {
+                snapshot_seq: record.snapshot_seq,
+                position,
+            }),
+            None => Err(JobError::CannotResume("unreadable checkpoint".into())),
+        },
+        None => Err(JobError::CannotResume(
+            "the destination's checkpoint has no source position".into(),
+        )),
+    }
+}
+
+fn run_inner(
+    server: &Server,
+    status: &MigrationStatus,
+    resume: Option<&JobRecord>,
+) -> Result<(), JobError> {
     let Some(cluster) = server.cluster.as_ref() else {
         return Err(JobError::Refused("cluster mode is off".into()));
     };
@@ -264,37 +393,42 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             namespaces,
         )
     };
+    // Sorted, so a resumed job finds its namespace where it left it.
+    namespaces.sort();
     namespaces.dedup();
     status
         .chunk_size
         .store(chunk_size as u64, Ordering::Relaxed);
 
     let storage = &server.storage;
-    let cf_text = Cf::DATA
-        .iter()
-        .map(|cf| format!("{}:{}", cf.name(), storage.cf_id(*cf)))
-        .collect::<Vec<_>>()
-        .join(",");
-    let job = status.job_id.to_string();
-    let (first, last) = (status.first.to_string(), status.last.to_string());
-    let mut link = Link::open(
+    let import_cmd = import_command(server, status, &myid);
+    let import_args: Vec<&[u8]> = import_cmd.iter().map(|a| a.as_slice()).collect();
+    let opened = Link::open(
         &dst.host,
         dst.port,
-        &[
-            b"CLUSTERX",
-            b"IMPORT",
-            job.as_bytes(),
-            first.as_bytes(),
-            last.as_bytes(),
-            myid.as_bytes(),
-            cf_text.as_bytes(),
-        ],
+        &import_args,
         chunk_size,
-    )?;
+        server.peer_password(),
+    );
+    let (mut link, announced) = match opened {
+        Err(JobError::DestinationOwns(why))
+            if resume.is_some_and(|r| r.stage == Stage::Cutover) =>
+        {
+            // The destination committed before this node recorded it.
+            tracing::info!(
+                "job {}: the destination already owns the slots ({}); finishing the hand-off here",
+                status.job_id,
+                why
+            );
+            let version = destination_version(server, &dst)?;
+            return finish_on_source(server, status, &namespaces, version);
+        }
+        other => other?,
+    };
 
-    let per_key = server.config.read().get("migrate-type") == "redis-command";
+    let per_key = resume.is_none() && server.config.read().get("migrate-type") == "redis-command";
     tracing::info!(
-        "migration job {}: slots {}-{} to {} ({})",
+        "migration job {}: slots {}-{} to {} ({}{})",
         status.job_id,
         status.first,
         status.last,
@@ -303,24 +437,39 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             "redis-command"
         } else {
             "raw-key-value"
+        },
+        if resume.is_some() {
+            format!(", resumed after chunk {}", announced.applied)
+        } else {
+            String::new()
         }
     );
     let cutter = Cutter::new(storage, namespaces.clone(), status.first, status.last);
-    let shipped = if per_key {
+    let (snapshot_seq, shipped) = if per_key {
         by_command::copy_keys(server, status, &mut link, false)?;
-        0
+        (0, 0)
     } else {
-        stream_batches(server, status, &mut link, &namespaces, &cutter, gap)?
+        let start = match resume {
+            None => Start::Fresh,
+            Some(record) => start_point(record, &announced, &namespaces)?,
+        };
+        stream_batches(server, status, &mut link, &namespaces, &cutter, gap, start)?
     };
 
     // Cut-over: pause writes, wait for writes in flight, ship the rest.
     status.set_state(JobState::Cutover);
+    if !per_key {
+        record_of(status, snapshot_seq, Stage::Cutover)
+            .save(storage)
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+    }
     let slots: Vec<u16> = (status.first..=status.last).collect();
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
     drop(server.slot_gates.write_many(&slots));
     let drained = pause_started.elapsed();
     let mut delta_done = drained;
+    let job = status.job_id.to_string();
     let outcome = (|| -> Result<i64, JobError> {
         let settings = link_settings(server);
         if per_key {
@@ -340,45 +489,26 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
         link.drain(status, &settings)?;
         status.check_cancelled()?;
         delta_done = pause_started.elapsed();
-        let version = (cluster.read().topology.version + 1).to_string();
-        let reply = link
-            .call(&[
-                b"CLUSTERX",
-                b"IMPORT-COMMIT",
-                job.as_bytes(),
-                version.as_bytes(),
-            ])
-            .map_err(|e| JobError::HandoffUnknown(e.to_string()))?;
-        match reply {
-            OwnedFrame::Integer(v) => Ok(v),
-            OwnedFrame::Error(e) => Err(JobError::Refused(e)),
-            other => Err(JobError::HandoffUnknown(format!(
-                "unexpected reply {other:?}"
-            ))),
-        }
+        commit_on_destination(&mut link, cluster.read().topology.version + 1, &job)
     })();
     let version = match outcome {
         Ok(v) => v,
-        Err(JobError::HandoffUnknown(why)) => return Err(JobError::HandoffUnknown(why)),
+        Err(JobError::HandoffUnknown(why)) => {
+            tracing::warn!(
+                "job {}: hand-off reply lost ({}); asking the destination",
+                status.job_id,
+                why
+            );
+            resolve_handoff(server, status, &dst, &import_args, link.last_sent())?
+        }
         Err(e) => {
             // The destination did not take the slots: serve them again.
-            cluster.write().paused.retain(|s| !slots.contains(s));
+            unpause(server, status);
             return Err(e);
         }
     };
-    {
-        let mut state = cluster.write();
-        let mut next = state.topology.clone();
-        next.assign(status.first, status.last, &status.dst_id)
-            .map_err(|e| JobError::Refused(e.to_string()))?;
-        next.version = version;
-        state
-            .set_topology(next, true)
-            .map_err(|e| JobError::Refused(e.to_string()))?;
-        state.paused.retain(|s| !slots.contains(s));
-        let _ = state.save();
-    }
     let paused_for = pause_started.elapsed();
+    finish_on_source(server, status, &namespaces, version)?;
     status
         .pause_ms
         .store(paused_for.as_millis() as u64, Ordering::Relaxed);
@@ -389,9 +519,163 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
         drained,
         delta_done
     );
+    Ok(())
+}
 
-    // Cleanup: the slots' data leaves this node.
-    for ns in &namespaces {
+/// The CLUSTERX IMPORT command that announces (or re-announces) the job.
+fn import_command(server: &Server, status: &MigrationStatus, myid: &str) -> Vec<Vec<u8>> {
+    let cf_text = Cf::DATA
+        .iter()
+        .map(|cf| format!("{}:{}", cf.name(), server.storage.cf_id(*cf)))
+        .collect::<Vec<_>>()
+        .join(",");
+    [
+        "CLUSTERX".to_string(),
+        "IMPORT".to_string(),
+        status.job_id.to_string(),
+        status.first.to_string(),
+        status.last.to_string(),
+        myid.to_string(),
+        cf_text,
+    ]
+    .into_iter()
+    .map(String::into_bytes)
+    .collect()
+}
+
+fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stage) -> JobRecord {
+    JobRecord {
+        job_id: status.job_id,
+        first: status.first,
+        last: status.last,
+        dst_id: status.dst_id.clone(),
+        snapshot_seq,
+        stage,
+    }
+}
+
+/// Phase one of the hand-off: the destination takes the slots and
+/// answers with the topology version it now has. A lost reply is
+/// [`JobError::HandoffUnknown`].
+fn commit_on_destination(link: &mut Link, version: i64, job: &str) -> Result<i64, JobError> {
+    let version = version.to_string();
+    let reply = link
+        .call(&[
+            b"CLUSTERX",
+            b"IMPORT-COMMIT",
+            job.as_bytes(),
+            version.as_bytes(),
+        ])
+        .map_err(|e| JobError::HandoffUnknown(e.to_string()))?;
+    match reply {
+        OwnedFrame::Integer(v) => Ok(v),
+        OwnedFrame::Error(e) => Err(JobError::Refused(e)),
+        other => Err(JobError::HandoffUnknown(format!(
+            "unexpected reply {other:?}"
+        ))),
+    }
+}
+
+/// After a lost hand-off reply: reconnects until the destination says
+/// whether it took the slots. If it did, returns its version; if it is
+/// still importing (every chunk applied), commits again. Slots stay
+/// paused throughout; if the destination stays unreachable the job ends
+/// with [`JobError::HandoffUnknown`] and its record, so a restart or a
+/// topology push settles it.
+fn resolve_handoff(
+    server: &Server,
+    status: &MigrationStatus,
+    dst: &crate::cluster::topology::Node,
+    import_args: &[&[u8]],
+    last_sent: u64,
+) -> Result<i64, JobError> {
+    let mut last_err = String::new();
+    for _ in 0..RESOLVE_ATTEMPTS {
+        std::thread::sleep(RESOLVE_PAUSE);
+        match Link::open(
+            &dst.host,
+            dst.port,
+            import_args,
+            1024,
+            server.peer_password(),
+        ) {
+            Err(JobError::DestinationOwns(_)) => return destination_version(server, dst),
+            Ok((mut link, announced)) => {
+                if announced.applied < last_sent {
+                    return Err(JobError::Refused(format!(
+                        "the destination has chunk {} of {}; not committing",
+                        announced.applied, last_sent
+                    )));
+                }
+                let next = server
+                    .cluster
+                    .as_ref()
+                    .map(|c| c.read().topology.version + 1)
+                    .unwrap_or(1);
+                match commit_on_destination(&mut link, next, &status.job_id.to_string()) {
+                    Err(JobError::HandoffUnknown(why)) => last_err = why,
+                    other => return other,
+                }
+            }
+            Err(e @ JobError::Refused(_)) => return Err(e),
+            Err(e) => last_err = e.to_string(),
+        }
+    }
+    Err(JobError::HandoffUnknown(last_err))
+}
+
+/// Asks the destination for its topology version (CLUSTERX VERSION).
+fn destination_version(
+    server: &Server,
+    dst: &crate::cluster::topology::Node,
+) -> Result<i64, JobError> {
+    let mut peer = crate::cluster::peer::PeerConnection::connect_auth(
+        &dst.host,
+        dst.port,
+        Duration::from_secs(5),
+        server.peer_password().as_deref(),
+    )
+    .map_err(|e| JobError::HandoffUnknown(e.to_string()))?;
+    match peer.call(&[b"CLUSTERX", b"VERSION"]) {
+        Ok(OwnedFrame::Integer(v)) => Ok(v),
+        Ok(other) => Err(JobError::HandoffUnknown(format!(
+            "unexpected VERSION reply {other:?}"
+        ))),
+        Err(e) => Err(JobError::HandoffUnknown(e.to_string())),
+    }
+}
+
+/// Phase two of the hand-off: this node gives the slots to the
+/// destination (with a version not below the destination's), serves
+/// them no more, drops their data and forgets the job.
+fn finish_on_source(
+    server: &Server,
+    status: &MigrationStatus,
+    namespaces: &[Vec<u8>],
+    version: i64,
+) -> Result<(), JobError> {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return Err(JobError::Refused("cluster mode is off".into()));
+    };
+    {
+        let mut state = cluster.write();
+        let mut next = state.topology.clone();
+        next.assign(status.first, status.last, &status.dst_id)
+            .map_err(|e| JobError::Refused(e.to_string()))?;
+        next.version = version.max(state.topology.version + 1);
+        state
+            .set_topology(next, true)
+            .map_err(|e| JobError::Refused(e.to_string()))?;
+        state
+            .paused
+            .retain(|s| *s < status.first || *s > status.last);
+        if let Err(e) = state.save() {
+            tracing::error!("job {}: cannot persist the topology: {}", status.job_id, e);
+        }
+    }
+    // Cleanup: the slots' data leaves this node, then the job's record.
+    let storage = &server.storage;
+    for ns in namespaces {
         storage
             .delete_data_range(
                 &keys::slot_prefix(ns, status.first),
@@ -399,11 +683,12 @@ fn run_inner(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
             )
             .map_err(|e| JobError::Storage(e.to_string()))?;
     }
-    Ok(())
+    JobRecord::delete(storage, status.job_id).map_err(|e| JobError::Storage(e.to_string()))
 }
 
 /// The `raw-key-value` copy: the snapshot in chunks, then WAL records
-/// until the gap is below `gap`. Returns the last WAL sequence shipped.
+/// until the gap is below `gap`. Returns the WAL sequence of the (first)
+/// snapshot and the last WAL sequence shipped.
 fn stream_batches(
     server: &Server,
     status: &MigrationStatus,
@@ -411,41 +696,56 @@ fn stream_batches(
     namespaces: &[Vec<u8>],
     cutter: &Cutter,
     gap: u64,
-) -> Result<u64, JobError> {
+    start: Start,
+) -> Result<(u64, u64), JobError> {
     let storage = &server.storage;
-    // Snapshot phase.
-    status.set_state(JobState::Snapshot);
-    let snapshot_seq = storage.db().latest_sequence_number();
-    let mut reader = SnapshotReader::new(
-        storage,
-        namespaces.to_vec(),
-        status.first,
-        status.last,
-        Position::default(),
-    );
-    while !reader.finished() {
-        let mut batch = WriteBatch::default();
-        let st = reader
-            .fill(&mut batch, link.chunk_size())
-            .map_err(|e| JobError::Storage(e.to_string()))?;
-        if st.records == 0 {
-            continue;
+    let (snapshot_seq, position, mut shipped) = match start {
+        Start::Fresh => {
+            let seq = storage.db().latest_sequence_number();
+            // Persisted before the first chunk: a restart resumes.
+            record_of(status, seq, Stage::Copying)
+                .save(storage)
+                .map_err(|e| JobError::Storage(e.to_string()))?;
+            (seq, Some(Position::default()), seq)
         }
-        status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
-        let position = encode_position(reader.position());
-        link.send(
-            status,
-            &link_settings(server),
-            Phase::Snapshot,
-            batch.data(),
+        Start::Snapshot {
+            snapshot_seq,
             position,
-        )?;
+        } => (snapshot_seq, Some(position), snapshot_seq),
+        Start::Wal { snapshot_seq, from } => (snapshot_seq, None, from),
+    };
+    // Snapshot phase.
+    if let Some(position) = position {
+        status.set_state(JobState::Snapshot);
+        let mut reader = SnapshotReader::new(
+            storage,
+            namespaces.to_vec(),
+            status.first,
+            status.last,
+            position,
+        );
+        while !reader.finished() {
+            let mut batch = WriteBatch::default();
+            let st = reader
+                .fill(&mut batch, link.chunk_size())
+                .map_err(|e| JobError::Storage(e.to_string()))?;
+            if st.records == 0 {
+                continue;
+            }
+            status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
+            let position = SourcePosition::from_snapshot(reader.position(), namespaces).encode();
+            link.send(
+                status,
+                &link_settings(server),
+                Phase::Snapshot,
+                batch.data(),
+                position,
+            )?;
+        }
     }
-    drop(reader);
 
     // Incremental phase: ship WAL records until the gap is small.
     status.set_state(JobState::Incremental);
-    let mut shipped = snapshot_seq;
     for _round in 0..1000 {
         let settings = link_settings(server);
         shipped = ship_wal(
@@ -467,7 +767,7 @@ fn stream_batches(
         }
     }
 
-    Ok(shipped)
+    Ok((snapshot_seq, shipped))
 }
 
 /// Ships every WAL record after `from` that touches the slots; returns the
@@ -533,7 +833,7 @@ fn send_wal_chunk(
         settings,
         phase,
         full.data(),
-        last.to_be_bytes().to_vec(),
+        SourcePosition::Wal(last).encode(),
     )
 }
 
@@ -549,9 +849,13 @@ fn abort_on_destination(server: &Server, status: &MigrationStatus) {
         return;
     };
     let job = status.job_id.to_string();
-    let result =
-        crate::cluster::peer::PeerConnection::connect(&dst.host, dst.port, Duration::from_secs(5))
-            .and_then(|mut p| p.call(&[b"CLUSTERX", b"IMPORT-ABORT", job.as_bytes()]));
+    let result = crate::cluster::peer::PeerConnection::connect_auth(
+        &dst.host,
+        dst.port,
+        Duration::from_secs(5),
+        server.peer_password().as_deref(),
+    )
+    .and_then(|mut p| p.call(&[b"CLUSTERX", b"IMPORT-ABORT", job.as_bytes()]));
     if let Err(e) = result {
         tracing::warn!(
             "job {}: could not ask {} to drop the partial import: {}",

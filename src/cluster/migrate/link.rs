@@ -12,7 +12,7 @@ use redis_protocol::resp2::types::OwnedFrame;
 
 use super::frame::{self, ChunkId, Phase};
 use super::job::{JobError, MigrationStatus};
-use crate::cluster::peer::{encode_command, PeerConnection};
+use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
 
 /// How often, and how patiently, a broken link is re-established.
 const RECONNECT_ATTEMPTS: u32 = 60;
@@ -34,6 +34,15 @@ pub struct LinkSettings {
     pub min_chunk: usize,
     /// Largest chunk target in bytes.
     pub max_chunk: usize,
+}
+
+/// The destination's checkpoint for a job, as IMPORT reports it.
+#[derive(Debug, Clone, Default)]
+pub struct Announced {
+    /// Sequence of the last chunk it applied (0 = none).
+    pub applied: u64,
+    /// The source position stored with that chunk (empty = none).
+    pub position: Vec<u8>,
 }
 
 /// A chunk sent but not yet acknowledged.
@@ -87,6 +96,7 @@ pub struct Link {
     out: Vec<u8>,
     pacer: Pacer,
     chunk_size: usize,
+    password: Option<String>,
 }
 
 fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
@@ -96,17 +106,20 @@ fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
 
 impl Link {
     /// Connects and announces the job with `import_args` (the CLUSTERX
-    /// IMPORT command); returns the link and the destination's last
-    /// applied sequence.
+    /// IMPORT command); returns the link, positioned after the last chunk
+    /// the destination applied for this job, and the destination's
+    /// checkpoint.
     pub fn open(
         host: &str,
         port: u16,
         import_args: &[&[u8]],
         chunk_size: usize,
-    ) -> Result<Link, JobError> {
+        password: Option<String>,
+    ) -> Result<(Link, Announced), JobError> {
         let mut import_cmd = Vec::new();
         encode_command(&mut import_cmd, import_args);
-        let peer = PeerConnection::connect(host, port, Duration::from_secs(10))?;
+        let peer =
+            PeerConnection::connect_auth(host, port, Duration::from_secs(10), password.as_deref())?;
         let mut link = Link {
             host: host.to_string(),
             port,
@@ -120,9 +133,16 @@ impl Link {
                 last: Instant::now(),
             },
             chunk_size,
+            password,
         };
-        link.announce()?;
-        Ok(link)
+        let announced = link.announce()?;
+        link.next_seq = announced.applied + 1;
+        Ok((link, announced))
+    }
+
+    /// Sequence of the last chunk handed to the link.
+    pub fn last_sent(&self) -> u64 {
+        self.next_seq - 1
     }
 
     /// The chunk size target now.
@@ -130,16 +150,22 @@ impl Link {
         self.chunk_size
     }
 
-    /// Sends IMPORT on the current connection; returns the last sequence
-    /// the destination applied for this job.
-    fn announce(&mut self) -> Result<u64, JobError> {
+    /// Sends IMPORT on the current connection; returns the destination's
+    /// checkpoint for this job.
+    fn announce(&mut self) -> Result<Announced, JobError> {
         let cmd = self.import_cmd.clone();
         self.peer.send_raw(&cmd)?;
         match self.peer.read_reply()? {
-            OwnedFrame::Array(items) => match items.first() {
-                Some(OwnedFrame::Integer(n)) => Ok(*n as u64),
+            OwnedFrame::Array(items) => match items.as_slice() {
+                [OwnedFrame::Integer(n), OwnedFrame::BulkString(pos)] => Ok(Announced {
+                    applied: *n as u64,
+                    position: pos.clone(),
+                }),
                 _ => Err(JobError::Refused("malformed IMPORT reply".into())),
             },
+            OwnedFrame::Error(e) if e.contains("already the owner") => {
+                Err(JobError::DestinationOwns(e))
+            }
             OwnedFrame::Error(e) => Err(JobError::Refused(e)),
             other => Err(JobError::Refused(format!(
                 "unexpected IMPORT reply {other:?}"
@@ -301,9 +327,14 @@ impl Link {
                 status.job_id,
                 attempt
             );
-            let peer = match PeerConnection::connect(&self.host, self.port, Duration::from_secs(5))
-            {
+            let peer = match PeerConnection::connect_auth(
+                &self.host,
+                self.port,
+                Duration::from_secs(5),
+                self.password.as_deref(),
+            ) {
                 Ok(p) => p,
+                Err(e @ PeerError::Auth(_)) => return Err(JobError::Link(e)),
                 Err(e) => {
                     last_err = Some(JobError::Link(e));
                     continue;
@@ -311,8 +342,8 @@ impl Link {
             };
             self.peer = peer;
             let applied = match self.announce() {
-                Ok(n) => n,
-                Err(e @ JobError::Refused(_)) => return Err(e),
+                Ok(a) => a.applied,
+                Err(e @ (JobError::Refused(_) | JobError::DestinationOwns(_))) => return Err(e),
                 Err(e) => {
                     last_err = Some(e);
                     continue;

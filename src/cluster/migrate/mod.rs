@@ -1,11 +1,12 @@
 //! Slot migration by streaming raw `WriteBatch` chunks (see DESIGN.md).
-//! So far: the wire frame (the batch record reader is
-//! [`crate::storage::records`]); the job runner, the importer and the
-//! operator commands follow.
+//! This is the source side: the job runner, its link, the snapshot and WAL
+//! readers, the wire frame and what a job persists to survive a restart.
+//! The destination side is [`crate::cluster::import`].
 
 pub mod by_command;
 pub mod frame;
 pub mod job;
 pub mod link;
+pub mod record;
 pub mod snapshot;
 pub mod wal;
