@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cluster::migration::{fill_slot, slot_dump};
 use cluster::{key_in_slot, qq, Cluster};
 use common::{q, q_err, wait_until};
 
@@ -260,9 +261,16 @@ fn cluster_migration_import_status_and_cancel() {
         let v: i64 = q(&mut dst, &["CLUSTERX", "VERSION"]);
         n == 1 && v > 1
     }));
-    let status: redis::Value = q(&mut src, &["CLUSTER", "MIGRATION", "STATUS", "ALL"]);
-    let text = format!("{status:?}");
-    assert!(text.contains("success"), "{text}");
+    // The source reports success once its side of the hand-off is done.
+    let mut text = String::new();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let status: redis::Value = q(&mut src, &["CLUSTER", "MIGRATION", "STATUS", "ALL"]);
+            text = format!("{status:?}");
+            text.contains("success")
+        }),
+        "{text}"
+    );
 
     // A slow job (rate limited) is cancelled: the slot stays on the source.
     let _: () = q(
@@ -333,16 +341,11 @@ fn cluster_migration_import_status_and_cancel() {
 
 #[test]
 fn migration_links_authenticate_with_the_cluster_password() {
-    let cl = Cluster::start(2);
-    for i in 0..2 {
-        let _: () = q(
-            &mut cl.client(i),
-            &["CONFIG", "SET", "requirepass", "s3cret"],
-        );
-    }
+    let mut cl = Cluster::start(2);
+    cl.set_password("s3cret");
     let slot = 120u16; // node 0's
-    let mut src = cl.server(0).client_auth("s3cret");
-    let mut dst = cl.server(1).client_auth("s3cret");
+    let mut src = cl.client(0);
+    let mut dst = cl.client(1);
     for i in 0..500 {
         let _: () = q(
             &mut src,
@@ -368,4 +371,40 @@ fn migration_links_authenticate_with_the_cluster_password() {
     assert_eq!(n, 500);
     let v: String = q(&mut dst, &["GET", &key_in_slot(slot, ":42")]);
     assert_eq!(v, "42");
+}
+
+#[test]
+fn the_moved_range_equals_the_source_snapshot_record_for_record() {
+    let mut cl = Cluster::start(2);
+    cl.set_password("admin-pw");
+    let slot = 130u16; // node 0's
+    for i in 0..2 {
+        let _: () = q(&mut cl.client(i), &["NAMESPACE", "ADD", "ns1", "tok1"]);
+    }
+    fill_slot(&cl, 0, slot, 3000, 200);
+    let mut src = cl.client(0);
+    for i in 0..50 {
+        let k = key_in_slot(slot, &format!(":ttl{i}"));
+        let _: () = q(&mut src, &["SET", &k, "t", "EX", "100000"]);
+    }
+    let mut ns = cl.server(0).client_auth("tok1");
+    for i in 0..100 {
+        let k = key_in_slot(slot, &format!(":ns{i}"));
+        let _: () = q(&mut ns, &["SET", &k, &i.to_string()]);
+    }
+    // Small pages, so the cursor crosses namespaces and column families.
+    let before = slot_dump(&cl, 0, slot, 4096);
+    assert_eq!(before.len(), 3150);
+
+    migrate_sync(&mut src, slot, cl.id(1));
+
+    let after = slot_dump(&cl, 1, slot, 1 << 20);
+    assert_eq!(after.len(), before.len());
+    for (i, (a, b)) in before.iter().zip(&after).enumerate() {
+        assert_eq!(a, b, "record {i} differs");
+    }
+    assert!(slot_dump(&cl, 0, slot, 1 << 20).is_empty());
+    let mut ns_dst = cl.server(1).client_auth("tok1");
+    let v: String = q(&mut ns_dst, &["GET", &key_in_slot(slot, ":ns7")]);
+    assert_eq!(v, "7");
 }

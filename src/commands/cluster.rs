@@ -98,6 +98,7 @@ pub fn clusterx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ("chunk", _) => super::slotmigrate::chunk(ctx, args),
         ("import-commit", _) => super::slotmigrate::import_commit(ctx, args),
         ("import-abort", _) => super::slotmigrate::import_abort(ctx, args),
+        ("slotdump", _) => super::slotdump::slotdump(ctx, args),
         ("myid" | "version" | "setnodeid" | "setnodes" | "setslot", _) => {
             Err(CmdError::Arity(format!("clusterx|{sub}")))
         }

@@ -16,6 +16,7 @@ pub mod keyspace;
 pub mod migrate;
 pub mod namespace;
 pub mod server;
+pub mod slotdump;
 pub mod slotmigrate;
 pub mod string;
 pub mod syntax;

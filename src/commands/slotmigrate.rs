@@ -446,16 +446,7 @@ pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// Drops what an import received so far: its slots' data in every
 /// namespace this node knows, its checkpoint and its importing marks.
 fn drop_import(ctx: &Ctx, job_id: u64, job: &ImportJob) -> Result<(), CmdError> {
-    let mut namespaces: Vec<Vec<u8>> = vec![Vec::new()];
-    namespaces.extend(
-        ctx.server
-            .config
-            .read()
-            .namespaces
-            .keys()
-            .map(|n| n.as_bytes().to_vec()),
-    );
-    for ns in &namespaces {
+    for ns in &ctx.server.namespace_prefixes() {
         ctx.server.storage.delete_data_range(
             &crate::storage::keys::slot_prefix(ns, job.scope.first),
             &crate::storage::keys::slot_prefix(ns, job.scope.last + 1),

@@ -166,6 +166,22 @@ impl Server {
         self.self_ref.get().and_then(|w| w.upgrade())
     }
 
+    /// The key prefixes of every namespace this node knows (the default
+    /// one is empty), sorted: what a slot range covers.
+    pub fn namespace_prefixes(&self) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = vec![Vec::new()];
+        out.extend(
+            self.config
+                .read()
+                .namespaces
+                .keys()
+                .map(|n| n.as_bytes().to_vec()),
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The password this node presents to other nodes of the cluster
     /// (migration links, MIGRATE without AUTH): `masterauth`, else
     /// `requirepass`; none when both are empty.

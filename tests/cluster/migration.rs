@@ -131,3 +131,28 @@ pub fn assert_moved_intact(
         assert_eq!(&got, dump, "{k} differs after the move");
     }
 }
+
+/// One raw record of a slot range: column family, key, value.
+pub type RawRecord = (String, Vec<u8>, Vec<u8>);
+
+/// Every raw record of `slot` on node `node` (CLUSTERX SLOTDUMP, pages of
+/// `page` bytes).
+pub fn slot_dump(cl: &Cluster, node: usize, slot: u16, page: usize) -> Vec<RawRecord> {
+    let mut con = cl.client(node);
+    let mut cursor = b"0".to_vec();
+    let mut out = Vec::new();
+    loop {
+        let (next, rows): (Vec<u8>, Vec<RawRecord>) = redis::cmd("CLUSTERX")
+            .arg("SLOTDUMP")
+            .arg(slot)
+            .arg(&cursor)
+            .arg(page)
+            .query(&mut con)
+            .unwrap();
+        out.extend(rows);
+        if next == b"0" {
+            return out;
+        }
+        cursor = next;
+    }
+}

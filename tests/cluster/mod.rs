@@ -403,6 +403,8 @@ pub struct Cluster {
     pub owner: Vec<Option<usize>>,
     /// The version last pushed (-1 before any push).
     pub version: i64,
+    /// The admin password every node requires, once set.
+    pub password: Option<String>,
 }
 
 impl Cluster {
@@ -434,6 +436,7 @@ impl Cluster {
             nodes: (0..n).map(|_| Node::start_with(args)).collect(),
             owner: vec![None; SLOT_COUNT as usize],
             version: -1,
+            password: None,
         }
     }
 
@@ -478,9 +481,23 @@ impl Cluster {
         self.nodes.iter().position(|n| n.id == id)
     }
 
-    /// A plain connection to node `i`.
+    /// A plain connection to node `i` (authenticated once the cluster has
+    /// a password).
     pub fn client(&self, i: usize) -> redis::Connection {
-        self.nodes[i].server.client()
+        match &self.password {
+            Some(p) => self.nodes[i].server.client_auth(p),
+            None => self.nodes[i].server.client(),
+        }
+    }
+
+    /// Makes every node require `password` (CONFIG SET requirepass); later
+    /// `client` connections authenticate with it.
+    pub fn set_password(&mut self, password: &str) {
+        for i in 0..self.len() {
+            let mut con = self.client(i);
+            let _: () = qq(&mut con, &["CONFIG", "SET", "requirepass", password]);
+        }
+        self.password = Some(password.to_string());
     }
 
     /// A raw socket to node `i`.

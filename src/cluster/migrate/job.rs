@@ -383,19 +383,15 @@ fn run_inner(
             .ok_or_else(|| JobError::UnknownDestination(status.dst_id.clone()))?;
         (dst, state.myid.clone().unwrap_or_default())
     };
-    let (chunk_size, gap, mut namespaces) = {
+    let (chunk_size, gap) = {
         let cfg = server.config.read();
-        let mut namespaces: Vec<Vec<u8>> = vec![Vec::new()];
-        namespaces.extend(cfg.namespaces.keys().map(|n| n.as_bytes().to_vec()));
         (
             (cfg.int("migrate-batch-size-kb").max(1) as usize) * 1024,
             cfg.int("migrate-sequence-gap").max(1) as u64,
-            namespaces,
         )
     };
     // Sorted, so a resumed job finds its namespace where it left it.
-    namespaces.sort();
-    namespaces.dedup();
+    let namespaces = server.namespace_prefixes();
     status
         .chunk_size
         .store(chunk_size as u64, Ordering::Relaxed);

@@ -143,10 +143,18 @@ pub enum SourcePosition {
 impl SourcePosition {
     /// The snapshot reader's position, with its namespace named.
     pub fn from_snapshot(p: &Position, namespaces: &[Vec<u8>]) -> SourcePosition {
-        SourcePosition::Snapshot {
-            cf_index: p.cf_index as u8,
-            namespace: namespaces.get(p.ns_index).cloned().unwrap_or_default(),
-            after: p.after.clone(),
+        match namespaces.get(p.ns_index) {
+            Some(ns) => SourcePosition::Snapshot {
+                cf_index: p.cf_index as u8,
+                namespace: ns.clone(),
+                after: p.after.clone(),
+            },
+            // Past the last namespace: the start of the next column family.
+            None => SourcePosition::Snapshot {
+                cf_index: p.cf_index as u8 + 1,
+                namespace: namespaces.first().cloned().unwrap_or_default(),
+                after: None,
+            },
         }
     }
 
@@ -259,6 +267,17 @@ mod tests {
         assert_eq!(SourcePosition::decode(b"X"), None);
 
         let list = vec![b"".to_vec(), b"ns1".to_vec(), b"ns2".to_vec()];
+        // A reader past the last namespace of a column family continues
+        // with the next column family.
+        let past = Position {
+            cf_index: 0,
+            ns_index: 3,
+            after: None,
+        };
+        let next = SourcePosition::from_snapshot(&past, &list)
+            .to_reader_position(&list)
+            .unwrap();
+        assert_eq!((next.cf_index, next.ns_index, next.after), (1, 0, None));
         let p = snap.to_reader_position(&list).unwrap();
         assert_eq!((p.cf_index, p.ns_index, p.after.is_some()), (1, 2, true));
         // The namespace is gone: continue with the next one, from its start.
