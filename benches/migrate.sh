@@ -28,7 +28,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 start_node() { # dir port -> pid
-  "$BIN" --port "$2" --dir "$1" --bind 127.0.0.1 --cluster-enabled yes >"$1.log" 2>&1 &
+  "$BIN" --port "$2" --dir "$1" --bind 127.0.0.1 --cluster-enabled yes ${BENCH_NODE_ARGS:-} >"$1.log" 2>&1 &
   echo $!
 }
 
@@ -181,6 +181,7 @@ kps() { echo "scale=0; $1 / $2" | bc; }
   echo "- a/c: $(echo "scale=2; $C_SECS / $A_SECS" | bc)x of the local-write reference (target >= 0.5x)"
   echo "- targets: peak RSS growth <= 64 MiB each side; write pause p99 <= 50 ms under 10k writes/s"
   echo "- writer: $W_N SETs acknowledged, p50 $W_P50 ms"
+  echo "- source's cut-over log (a): $(grep -o 'writes paused.*' "$TMP/n1.log" | head -1)"
   echo "- job lines: \`$A_LINE\`"
   echo "  \`$B_LINE\`"
 } | tee "$OUT"

@@ -184,3 +184,21 @@ fn a_slow_link_shrinks_the_chunk_size() {
     );
     assert_moved_intact(&cl, 0, 1, 302, &before);
 }
+
+#[test]
+fn without_checkpoints_a_dropped_link_starts_the_job_over() {
+    let _serial = serial();
+    let faults = Arc::new(Faults::default());
+    faults.drop_after.store(200_000, Ordering::Relaxed);
+    let (cl, _) = cluster_through_proxy(faults.clone());
+    let mut src = cl.client(0);
+    let _: () = q(&mut src, &["CONFIG", "SET", "migrate-checkpoint", "no"]);
+    let before = fill_slot(&cl, 0, 303, 8000, 100);
+    let line = migrate_and_wait(&cl, 303);
+    assert!(line.contains("state=success"), "{line}");
+    // The partial copy was dropped and the snapshot sent again in full.
+    assert!(field(&line, "keys") > 8000, "{line}");
+    let log = cl.server(0).log();
+    assert!(log.contains("starting over"), "{log}");
+    assert_moved_intact(&cl, 0, 1, 303, &before);
+}

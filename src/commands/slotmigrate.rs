@@ -222,6 +222,10 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     match apply_chunk(&ctx.server.storage, &incoming, &job.cf_map, job.scope) {
         Ok(Applied::Written(_)) => {
             ctx.server.imports.count_chunk(header.job_id);
+            let limit = (ctx.server.config.read().int("migrate-import-flush-mb").max(0) as u64) << 20;
+            if ctx.server.imports.applied_bytes(raw.len() as u64, limit) {
+                ctx.server.storage.flush_data_async()?;
+            }
             Ok(Reply::Integer(header.sequence as i64))
         }
         Ok(Applied::Duplicate) => Ok(Reply::Integer(header.sequence as i64)),

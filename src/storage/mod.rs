@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    DBPinnableSlice, Options, ReadOptions, WriteBatch, WriteOptions, DB,
+    DBPinnableSlice, FlushOptions, Options, ReadOptions, WriteBatch, WriteOptions, DB,
 };
 use thiserror::Error;
 
@@ -264,6 +264,27 @@ impl Storage {
             self.db.flush_cf(self.cf(cf))?;
         }
         Ok(())
+    }
+
+    /// Starts flushing the data column families' memtables and returns at
+    /// once: writes go to a new WAL file from now on, and the memtables'
+    /// memory is released when the background flush ends.
+    pub fn flush_data_async(&self) -> Result<(), StorageError> {
+        let mut opts = FlushOptions::default();
+        opts.set_wait(false);
+        for cf in Cf::DATA {
+            self.db.flush_cf_opt(self.cf(cf), &opts)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes held by the data column families' active memtables (about
+    /// what the current WAL file holds of them).
+    pub fn active_memtable_bytes(&self) -> u64 {
+        Cf::DATA
+            .iter()
+            .filter_map(|cf| self.property_int(*cf, "rocksdb.cur-size-active-mem-table"))
+            .sum()
     }
 
     /// A RocksDB integer property of one column family, if it exists.

@@ -7,6 +7,8 @@ pub mod validate;
 
 use std::collections::HashMap;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use parking_lot::Mutex;
 
 use validate::{CfMap, SlotScope};
@@ -28,6 +30,8 @@ pub struct ImportJob {
 #[derive(Default)]
 pub struct ImportRegistry {
     jobs: Mutex<HashMap<u64, ImportJob>>,
+    /// Raw bytes applied since imported data was last flushed.
+    unflushed: AtomicU64,
 }
 
 impl ImportRegistry {
@@ -46,6 +50,19 @@ impl ImportRegistry {
         if let Some(j) = self.jobs.lock().get_mut(&job_id) {
             j.chunks += 1;
         }
+    }
+
+    /// Counts `bytes` applied; true when they reach `limit` bytes since the
+    /// last time it said so (time to flush memtables, so an import's
+    /// memory stays bounded by the setting rather than by RocksDB's write
+    /// buffers). A zero limit never says so.
+    pub fn applied_bytes(&self, bytes: u64, limit: u64) -> bool {
+        let total = self.unflushed.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if limit == 0 || total < limit {
+            return false;
+        }
+        self.unflushed.store(0, Ordering::Relaxed);
+        true
     }
 
     /// Ends a job.

@@ -29,6 +29,10 @@ use crate::storage::{keys, Cf};
 const RESOLVE_ATTEMPTS: u32 = 60;
 const RESOLVE_PAUSE: Duration = Duration::from_millis(500);
 
+/// Above this much unflushed data, the incremental phase starts a new WAL
+/// file first.
+const WAL_SWITCH_BYTES: u64 = 1 << 20;
+
 /// Where a job is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
@@ -209,6 +213,7 @@ fn link_settings(server: &Server) -> LinkSettings {
         rate_limit: (cfg.int("migrate-batch-rate-limit-mb").max(0) as u64) << 20,
         min_chunk: min,
         max_chunk: ((cfg.int("migrate-batch-size-max-kb").max(1) as usize) * 1024).max(min),
+        resume: cfg.bool("migrate-checkpoint"),
     }
 }
 
@@ -268,9 +273,12 @@ pub fn resume_all(server: &Arc<Server>) {
 /// Runs a job to its end; updates `status` as it goes.
 pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<JobRecord>) {
     let mut result = run_inner(&server, &status, resume.as_ref());
-    if let (Some(_), Err(e @ (JobError::WalGap(_) | JobError::CannotResume(_)))) =
-        (&resume, &result)
-    {
+    let restart = match &result {
+        Err(JobError::CannotResume(_)) => true,
+        Err(JobError::WalGap(_)) => resume.is_some(),
+        _ => false,
+    };
+    if let (true, Err(e)) = (restart, &result) {
         tracing::warn!(
             "job {}: cannot resume ({}); dropping the destination's partial copy and starting over",
             status.job_id,
@@ -421,6 +429,9 @@ fn run_inner(
         }
         other => other?,
     };
+    if resume.is_some() && !link_settings(server).resume {
+        return Err(JobError::CannotResume("migrate-checkpoint is no".into()));
+    }
 
     let per_key = resume.is_none() && server.config.read().get("migrate-type") == "redis-command";
     tracing::info!(
@@ -459,11 +470,15 @@ fn run_inner(
             .save(storage)
             .map_err(|e| JobError::Storage(e.to_string()))?;
     }
+    // Every chunk so far acknowledged before the pause, so the pause only
+    // waits for the last delta.
+    link.drain(status, &link_settings(server))?;
     let slots: Vec<u16> = (status.first..=status.last).collect();
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
     drop(server.slot_gates.write_many(&slots));
     let drained = pause_started.elapsed();
+    let mut delta_read = drained;
     let mut delta_done = drained;
     let job = status.job_id.to_string();
     let outcome = (|| -> Result<i64, JobError> {
@@ -482,6 +497,7 @@ fn run_inner(
                 Phase::Final,
             )?;
         }
+        delta_read = pause_started.elapsed();
         link.drain(status, &settings)?;
         status.check_cancelled()?;
         delta_done = pause_started.elapsed();
@@ -509,10 +525,11 @@ fn run_inner(
         .pause_ms
         .store(paused_for.as_millis() as u64, Ordering::Relaxed);
     tracing::info!(
-        "job {}: writes paused {:?} (in-flight writes drained after {:?}, last delta acknowledged after {:?}, then the hand-off)",
+        "job {}: writes paused {:?} (in-flight writes drained after {:?}, last delta read after {:?} and acknowledged after {:?}, then the hand-off)",
         status.job_id,
         paused_for,
         drained,
+        delta_read,
         delta_done
     );
     Ok(())
@@ -740,8 +757,21 @@ fn stream_batches(
         }
     }
 
-    // Incremental phase: ship WAL records until the gap is small.
+    // Incremental phase: ship WAL records until the gap is small. Each
+    // pass reads the WAL file holding its start from that file's start;
+    // switching to a new WAL file now keeps the last passes (the one
+    // during the write pause above all) from re-reading a big one.
     status.set_state(JobState::Incremental);
+    if storage.active_memtable_bytes() > WAL_SWITCH_BYTES {
+        storage
+            .flush_data_async()
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+        // A first write in the new file (the job's record again): the first
+        // pass then ends inside it, and later passes start there.
+        record_of(status, snapshot_seq, Stage::Copying)
+            .save(storage)
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+    }
     for _round in 0..1000 {
         let settings = link_settings(server);
         shipped = ship_wal(
@@ -781,10 +811,13 @@ fn ship_wal(
     if latest <= from {
         return Ok(from);
     }
+    let started = Instant::now();
     let iter = storage
         .db()
         .get_updates_since(from)
         .map_err(|e| JobError::WalGap(e.to_string()))?;
+    let opened = started.elapsed();
+    let mut batches = 0u64;
     let mut last = from;
     let mut batch = WriteBatch::default();
     for item in iter {
@@ -799,6 +832,7 @@ fn ship_wal(
             .cut(storage, wb.data(), &mut batch)
             .map_err(|e| JobError::Storage(e.to_string()))?;
         last = seq + wb.len() as u64 - 1;
+        batches += 1;
         if batch.size_in_bytes() >= link.chunk_size() {
             send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
         }
@@ -807,6 +841,16 @@ fn ship_wal(
         }
     }
     send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
+    tracing::debug!(
+        "job {}: WAL pass {:?} from {}: opened in {:?}, {} batches up to {} in {:?}",
+        status.job_id,
+        phase,
+        from,
+        opened,
+        batches,
+        last,
+        started.elapsed()
+    );
     Ok(last)
 }
 

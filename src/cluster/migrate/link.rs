@@ -34,6 +34,9 @@ pub struct LinkSettings {
     pub min_chunk: usize,
     /// Largest chunk target in bytes.
     pub max_chunk: usize,
+    /// Resume from the destination's checkpoint after a broken link
+    /// (`migrate-checkpoint`); without it the job starts over.
+    pub resume: bool,
 }
 
 /// The destination's checkpoint for a job, as IMPORT reports it.
@@ -212,7 +215,7 @@ impl Link {
             sent: Instant::now(),
         });
         if self.peer.send_raw(&self.out).is_err() {
-            self.recover(status)?;
+            self.recover(status, settings)?;
         }
         while self.inflight.len() >= settings.window.max(1) {
             self.ack_one(status, settings, throttled)?;
@@ -269,7 +272,7 @@ impl Link {
     ) -> Result<(), JobError> {
         let reply = match self.peer.read_reply() {
             Ok(r) => r,
-            Err(_) => return self.recover(status),
+            Err(_) => return self.recover(status, settings),
         };
         let front = self.inflight.front().map(|f| (f.seq, f.sent));
         match reply {
@@ -291,7 +294,7 @@ impl Link {
                 // read their replies, then send them all again in order.
                 for _ in 1..self.inflight.len() {
                     if self.peer.read_reply().is_err() {
-                        return self.recover(status);
+                        return self.recover(status, settings);
                     }
                 }
                 self.resend_all(status)
@@ -318,7 +321,16 @@ impl Link {
     /// Re-establishes a broken link: reconnects, asks the destination how
     /// far it got (its checkpoint), forgets what it already applied and
     /// sends the rest again.
-    fn recover(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
+    fn recover(
+        &mut self,
+        status: &MigrationStatus,
+        settings: &LinkSettings,
+    ) -> Result<(), JobError> {
+        if !settings.resume {
+            return Err(JobError::CannotResume(
+                "the link broke and migrate-checkpoint is no".into(),
+            ));
+        }
         let mut last_err = None;
         for attempt in 1..=RECONNECT_ATTEMPTS {
             std::thread::sleep(RECONNECT_PAUSE);
