@@ -161,6 +161,52 @@ echo "[bench-migrate] (c) local WriteBatch loop" >&2
 read -r C_SECS C_BYTES C_KEYS < <("$LOCAL" "$TMP/local" "$KEYS" 7 64)
 
 RAW_A=$(field "$A_LINE" raw_bytes); WIRE_A=$(field "$A_LINE" wire_bytes)
+
+# (d) the rate limit: slot A goes back from node 2 to node 1 with
+# migrate-batch-rate-limit-mb set so the copy lasts about 12 s; wire bytes
+# are sampled every 0.25 s and every 5 s window of the snapshot phase
+# (after the first second) is compared with the limit.
+RATE_MB=${BENCH_RATE_MB:-$(( WIRE_A / 1048576 / 12 > 0 ? WIRE_A / 1048576 / 12 : 1 ))}
+echo "[bench-migrate] (d) slot $SLOT_A back at $RATE_MB MB/s" >&2
+redis-cli -p "$P2" config set migrate-batch-rate-limit-mb "$RATE_MB" >/dev/null
+redis-cli -p "$P2" clusterx migrate "$SLOT_A" "$ID1" async >/dev/null
+D_START=$(date +%s.%N)
+: >"$TMP/rate.samples"
+while :; do
+  line=$(info_job "$P2")
+  echo "$(date +%s.%N) $(field "$line" wire_bytes) $(field "$line" state)" >>"$TMP/rate.samples"
+  case "$line" in *state=success*|*state=failed*) break ;; esac
+  sleep 0.25
+done
+D_SECS=$(echo "$(date +%s.%N) - $D_START" | bc)
+D_LINE=$(info_job "$P2")
+read -r D_WINDOWS D_MIN D_MAX D_WORST < <(python3 - "$TMP/rate.samples" "$RATE_MB" <<'PY'
+import sys
+limit = int(sys.argv[2]) * 1048576
+rows = []
+for l in open(sys.argv[1]):
+    p = l.split()
+    if len(p) == 3 and p[1].isdigit():
+        rows.append((float(p[0]), int(p[1]), p[2]))
+snap = [r for r in rows if r[2] == "snapshot"]
+if not snap:
+    print("0 0 0 0"); sys.exit()
+t0 = snap[0][0] + 1.0
+rates = []
+for i, (t, b, _) in enumerate(snap):
+    if t < t0:
+        continue
+    for t2, b2, _ in snap[i:]:
+        if t2 - t >= 5.0:
+            rates.append((b2 - b) / (t2 - t))
+            break
+if not rates:
+    print("0 0 0 0"); sys.exit()
+lo, hi = min(rates), max(rates)
+worst = max(abs(r - limit) / limit for r in rates) * 100
+print(len(rates), f"{lo / 1048576:.2f}", f"{hi / 1048576:.2f}", f"{worst:.1f}")
+PY
+)
 MB() { echo "scale=1; $1 / 1048576" | bc; }
 rate() { echo "scale=1; $1 / 1048576 / $2" | bc; }
 kps() { echo "scale=0; $1 / $2" | bc; }
@@ -177,6 +223,9 @@ kps() { echo "scale=0; $1 / $2" | bc; }
   echo "| (b) redis-command | $B_SECS | $(rate "$(field "$B_LINE" raw_bytes)" "$B_SECS") | $(kps "$KEYS" "$B_SECS") | 1.00 | $B_SRC / $B_DST | $(field "$B_LINE" write_pause_ms) ms |"
   echo "| (c) local WriteBatch loop | $C_SECS | $(rate "$C_BYTES" "$C_SECS") | $(kps "$C_KEYS" "$C_SECS") | - | - | - |"
   echo
+  echo "Rate limit (d): slot A moved back at migrate-batch-rate-limit-mb $RATE_MB in $D_SECS s; $D_WINDOWS sliding 5 s windows of the snapshot phase (after its first second): wire rate $D_MIN .. $D_MAX MB/s, worst deviation from the limit $D_WORST % (target <= 10 %)."
+  echo
+  echo
   echo "- a/b speed-up: $(echo "scale=1; $B_SECS / $A_SECS" | bc)x (target >= 10x; kvrocks reports 2.75x)"
   echo "- a/c: $(echo "scale=2; $C_SECS / $A_SECS" | bc)x of the local-write reference (target >= 0.5x)"
   echo "- targets: peak RSS growth <= 64 MiB each side; write pause p99 <= 50 ms under 10k writes/s"
@@ -184,4 +233,5 @@ kps() { echo "scale=0; $1 / $2" | bc; }
   echo "- source's cut-over log (a): $(grep -o 'writes paused.*' "$TMP/n1.log" | head -1)"
   echo "- job lines: \`$A_LINE\`"
   echo "  \`$B_LINE\`"
+  echo "  \`$D_LINE\`"
 } | tee "$OUT"
