@@ -54,6 +54,32 @@ start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
             assert_equal OK [$n1 config set migrate-compression none]
             assert_equal OK [$n1 config set migrate-compression lz4]
             assert_error "*migrate-compression*" {$n1 config set migrate-compression zip}
+            assert_equal OK [$n1 config set migrate-checkpoint no]
+            assert_equal {migrate-checkpoint no} [$n1 config get migrate-checkpoint]
+            assert_equal OK [$n1 config set migrate-checkpoint yes]
+            assert_equal OK [$n1 config set migrate-import-flush-mb 8]
+            assert_equal {migrate-import-flush-mb 8} [$n1 config get migrate-import-flush-mb]
+            assert_error "*migrate-import-flush-mb*" {$n1 config set migrate-import-flush-mb -1}
+        }
+
+        test "CLUSTERX SLOTDUMP pages through a slot's raw records" {
+            set tag [sm_tag_for_slot $n1 100]
+            for {set i 0} {$i < 40} {incr i} { $n1 set "{$tag}d$i" [string repeat x 100] }
+            set cursor 0
+            set rows 0
+            set pages 0
+            while 1 {
+                lassign [$n1 clusterx slotdump 100 $cursor 512] cursor page
+                incr rows [llength $page]
+                incr pages
+                foreach rec $page { assert_equal metadata [lindex $rec 0] }
+                if {$cursor eq "0"} break
+            }
+            assert_equal 40 $rows
+            assert {$pages > 5}
+            assert_error "*invalid cursor*" {$n1 clusterx slotdump 100 garbage}
+            assert_error "*out of range*" {$n1 clusterx slotdump 100 0 0}
+            for {set i 0} {$i < 40} {incr i} { $n1 del "{$tag}d$i" }
         }
 
         test "CLUSTERX MIGRATE sync moves a slot and reports it" {
