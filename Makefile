@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/ferrocks
 export FERROCKS_BIN ?= $(BIN)
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate fmt clippy
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g fmt clippy
 
 build: deps
 	cargo build --release
@@ -50,6 +50,12 @@ bench: build
 # BENCH_KEYS=N selects the slot size (default 1,000,000 keys, about 0.5 GB).
 bench-migrate: build
 	bash benches/migrate.sh
+
+# The memory bound: one slot of 2,000,000 keys of 1 KiB (about 2 GB) moved
+# with raw-key-value only; peak RSS growth of both nodes is reported.
+bench-migrate-2g: build
+	BENCH_KEYS=2000000 BENCH_VALUE_MIN=1024 BENCH_VALUE_MAX=1024 BENCH_ONLY_RAW=1 \
+		BENCH_OUT=benches/results/migrate-2g.md bash benches/migrate.sh
 
 fmt:
 	cargo fmt --all

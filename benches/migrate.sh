@@ -5,16 +5,21 @@
 #   (b) redis-command: keys re-sent one by one (the per-key baseline)
 #   (c) the physical reference: the same number of records of the same
 #       sizes written into an empty RocksDB by one local WriteBatch loop.
-# Knobs: BENCH_KEYS (default 1000000), BENCH_WRITES_PER_SEC (writer load
-# during (a), default 10000), FERROCKS_BIN, LOCAL_WRITE_BIN.
+# Knobs: BENCH_KEYS (default 1000000), BENCH_VALUE_MIN / BENCH_VALUE_MAX
+# (value sizes, default 100 / 1024), BENCH_WRITES_PER_SEC (writer load
+# during (a), default 10000), BENCH_ONLY_RAW=1 (only (a): the memory-bound
+# run of `make bench-migrate-2g`), BENCH_OUT, FERROCKS_BIN, LOCAL_WRITE_BIN.
 set -euo pipefail
 
 KEYS=${BENCH_KEYS:-1000000}
+VMIN=${BENCH_VALUE_MIN:-100}
+VMAX=${BENCH_VALUE_MAX:-1024}
+ONLY_RAW=${BENCH_ONLY_RAW:-0}
 LOAD=${BENCH_WRITES_PER_SEC:-10000}
 TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/ferrocks/target}
 BIN=${FERROCKS_BIN:-$TARGET/release/ferrocks}
 LOCAL=${LOCAL_WRITE_BIN:-$TARGET/release/ferrocks-bench-local-write}
-OUT=benches/results/migrate.md
+OUT=${BENCH_OUT:-benches/results/migrate.md}
 TMP=$(mktemp -d /tmp/ferrocks-bench-migrate.XXXXXX)
 PIDS=()
 cleanup() {
@@ -56,12 +61,13 @@ print(f"t{i}")
 PY
 }
 
-# RESP SETs of $2 keys with tag $1: values of 100..1024 random letters,
+# RESP SETs of $2 keys with tag $1: values of VMIN..VMAX random letters,
 # slices of a 1 MiB random pool (the same scheme as benches/local_write.rs).
 gen_fill() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$VMIN" "$VMAX" <<'PY'
 import sys
 tag, n = sys.argv[1], int(sys.argv[2])
+vmin, span = int(sys.argv[3]), int(sys.argv[4]) - int(sys.argv[3]) + 1
 x = 0x9E3779B97F4A7C15
 M = (1 << 64) - 1
 def nxt():
@@ -71,7 +77,7 @@ def nxt():
 out = sys.stdout.buffer
 pool = bytes(97 + nxt() % 26 for _ in range(1 << 20))
 for i in range(n):
-    ln = 100 + nxt() % 925
+    ln = vmin + nxt() % span
     o = nxt() % ((1 << 20) - ln)
     v = pool[o:o + ln]
     k = f"{{{tag}}}bench:{i}".encode()
@@ -103,7 +109,7 @@ run_migration() {
   echo "$(echo "$end - $start" | bc) $(( (m1 - b1) / 1024 )) $(( (m2 - b2) / 1024 )) $(info_job "$P1")"
 }
 
-echo "[bench-migrate] $KEYS keys per slot, values 100..1024 B" >&2
+echo "[bench-migrate] $KEYS keys per slot, values $VMIN..$VMAX B" >&2
 P1=$(free_port); P2=$(free_port)
 N1=$(start_node "$TMP/n1" "$P1"); PIDS+=("$N1")
 N2=$(start_node "$TMP/n2" "$P2"); PIDS+=("$N2")
@@ -118,7 +124,9 @@ redis-cli -p "$P2" clusterx setnodes "$TOPO" 1 >/dev/null
 
 SLOT_A=100; SLOT_B=200; SLOT_W=300
 TAG_A=$(tag_for_slot $SLOT_A); TAG_B=$(tag_for_slot $SLOT_B)
-for t in "$TAG_A" "$TAG_B"; do
+FILL_TAGS=("$TAG_A" "$TAG_B")
+(( ONLY_RAW )) && FILL_TAGS=("$TAG_A")
+for t in "${FILL_TAGS[@]}"; do
   echo "[bench-migrate] filling {$t}" >&2
   gen_fill "$t" "$KEYS" | redis-cli -p "$P1" --pipe >/dev/null
 done
@@ -155,6 +163,22 @@ echo "[bench-migrate] (a) raw-key-value" >&2
 read -r A_SECS A_SRC A_DST A_LINE < <(run_migration $SLOT_A raw-key-value)
 sleep 0.3; kill "$WRITER" 2>/dev/null || true; wait "$WRITER" 2>/dev/null || true
 read -r W_N W_P50 W_P99 W_MAX < "$TMP/writer.out" || true
+if (( ONLY_RAW )); then
+  RAW_A=$(field "$A_LINE" raw_bytes)
+  MB() { echo "scale=1; $1 / 1048576" | bc; }
+  {
+    echo "# ferrocks slot migration: memory bound on a big slot"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(nproc) CPUs"
+    echo "- one slot of $KEYS string keys, values $VMIN..$VMAX B ($(MB "$RAW_A") MB of records); writer $LOAD SET/s during the move"
+    echo "- raw-key-value: $A_SECS s, $(echo "scale=1; $RAW_A / 1048576 / $A_SECS" | bc) MB/s, compression $(field "$A_LINE" compression_ratio)"
+    echo "- peak RSS growth during the move: source $A_SRC MiB, destination $A_DST MiB (target <= 64 MiB each)"
+    echo "- write pause $(field "$A_LINE" write_pause_ms) ms (server); writer p99 $W_P99 ms, max $W_MAX ms"
+    echo "- source's cut-over log: $(grep -o 'writes paused.*' "$TMP/n1.log" | head -1)"
+    echo "- job line: \`$A_LINE\`"
+  } | tee "$OUT"
+  exit 0
+fi
 echo "[bench-migrate] (b) redis-command" >&2
 read -r B_SECS B_SRC B_DST B_LINE < <(run_migration $SLOT_B redis-command)
 echo "[bench-migrate] (c) local WriteBatch loop" >&2
