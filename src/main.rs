@@ -46,7 +46,26 @@ fn overrides(rest: &[String]) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// Allocations of at least this many bytes get their own mapping, given
+/// back to the system when freed.
+const MMAP_THRESHOLD: i32 = 1 << 20;
+
+/// Pins glibc's mmap threshold. Left dynamic, it rises to the size of the
+/// largest block freed (RocksDB's 8 MiB memtable arena blocks, 4 MiB
+/// migration chunks), after which such blocks come from the heap and stay
+/// in RSS after they are freed: an import grew RSS by ~100 MiB that way
+/// instead of ~30 MiB.
+fn pin_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any
+    // thread is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
+
 fn main() -> ExitCode {
+    pin_mmap_threshold();
     let args = Args::parse();
     let pairs = match overrides(&args.rest) {
         Ok(p) => p,

@@ -219,10 +219,17 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         source_position: &args[3],
         source_wal_seq: 0,
     };
+    let limit = (ctx
+        .server
+        .config
+        .read()
+        .int("migrate-import-flush-mb")
+        .max(0) as u64)
+        << 20;
+    wait_for_flushes(ctx, limit);
     match apply_chunk(&ctx.server.storage, &incoming, &job.cf_map, job.scope) {
         Ok(Applied::Written(_)) => {
             ctx.server.imports.count_chunk(header.job_id);
-            let limit = (ctx.server.config.read().int("migrate-import-flush-mb").max(0) as u64) << 20;
             if ctx.server.imports.applied_bytes(raw.len() as u64, limit) {
                 ctx.server.storage.flush_data_async()?;
             }
@@ -243,6 +250,26 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         Err(ApplyError::Storage(e)) => Err(CmdError::from(e)),
     }
+}
+
+/// Longest an import chunk waits for memtables to be flushed.
+const FLUSH_WAIT_LIMIT: Duration = Duration::from_secs(5);
+
+/// Backpressure on imports: while the memtables hold more than twice the
+/// flush threshold (flushes are behind), the chunk waits (the source's
+/// window fills and it slows down), so the import's memory stays bounded by
+/// `migrate-import-flush-mb` rather than by how fast the disk keeps up.
+fn wait_for_flushes(ctx: &Ctx, limit: u64) {
+    if limit == 0 {
+        return;
+    }
+    let storage = &ctx.server.storage;
+    let started = std::time::Instant::now();
+    tokio::task::block_in_place(|| {
+        while storage.memtable_bytes() > 2 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
 }
 
 /// CLUSTERX IMPORT-COMMIT <job-id> <version>: takes ownership of the

@@ -287,6 +287,15 @@ impl Storage {
             .sum()
     }
 
+    /// Bytes held by the data column families' memtables, active and
+    /// waiting to be flushed.
+    pub fn memtable_bytes(&self) -> u64 {
+        Cf::DATA
+            .iter()
+            .filter_map(|cf| self.property_int(*cf, "rocksdb.cur-size-all-mem-tables"))
+            .sum()
+    }
+
     /// A RocksDB integer property of one column family, if it exists.
     pub fn property_int(&self, cf: Cf, name: &str) -> Option<u64> {
         self.db
