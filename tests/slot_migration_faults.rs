@@ -35,6 +35,11 @@ struct Faults {
     drop_after: AtomicU64,
     /// Sleep this long before forwarding each read.
     delay_ms: AtomicU64,
+    /// Let the first IMPORT-COMMIT through, then drop its reply and the
+    /// connection (the destination commits; the source cannot know).
+    lose_commit_reply: AtomicBool,
+    /// Set while replies are being dropped.
+    mute_replies: AtomicBool,
     /// Connections accepted so far.
     connections: AtomicU64,
     stop: AtomicBool,
@@ -55,13 +60,32 @@ fn start_proxy(target: u16, faults: Arc<Faults>) -> u16 {
             };
             let first = faults.connections.fetch_add(1, Ordering::SeqCst) == 0;
             let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-            // destination -> source: plain copy.
-            std::thread::spawn(move || pipe(s2, c2, None, false));
+            // destination -> source: a copy, unless replies are muted.
+            let back = faults.clone();
+            std::thread::spawn(move || copy_replies(s2, c2, back));
             let f = faults.clone();
             std::thread::spawn(move || pipe(client, server, Some(f), first));
         }
     });
     port
+}
+
+/// Destination -> source: forwards replies, dropping them while muted.
+fn copy_replies(mut from: TcpStream, mut to: TcpStream, faults: Arc<Faults>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if faults.mute_replies.load(Ordering::SeqCst) {
+            continue;
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
 }
 
 fn pipe(mut from: TcpStream, mut to: TcpStream, faults: Option<Arc<Faults>>, first: bool) {
@@ -82,6 +106,18 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, faults: Option<Arc<Faults>>, fir
                 if flip > 0 && flip >= offset && flip < offset + n as u64 {
                     buf[(flip - offset) as usize] ^= 0x20;
                     f.flip_at.store(0, Ordering::Relaxed);
+                }
+                if f.lose_commit_reply.load(Ordering::Relaxed)
+                    && buf[..n].windows(13).any(|w| w == b"IMPORT-COMMIT")
+                {
+                    f.lose_commit_reply.store(false, Ordering::Relaxed);
+                    f.mute_replies.store(true, Ordering::SeqCst);
+                    let _ = to.write_all(&buf[..n]);
+                    std::thread::sleep(Duration::from_millis(300));
+                    let _ = from.shutdown(Shutdown::Both);
+                    let _ = to.shutdown(Shutdown::Both);
+                    f.mute_replies.store(false, Ordering::SeqCst);
+                    break;
                 }
                 let drop_after = f.drop_after.load(Ordering::Relaxed);
                 if drop_after > 0 && offset + n as u64 >= drop_after {
@@ -201,4 +237,32 @@ fn without_checkpoints_a_dropped_link_starts_the_job_over() {
     let log = cl.server(0).log();
     assert!(log.contains("starting over"), "{log}");
     assert_moved_intact(&cl, 0, 1, 303, &before);
+}
+
+#[test]
+fn a_lost_hand_off_reply_is_settled_with_the_destination() {
+    let _serial = serial();
+    let faults = Arc::new(Faults::default());
+    faults.lose_commit_reply.store(true, Ordering::Relaxed);
+    let (cl, _) = cluster_through_proxy(faults.clone());
+    let before = fill_slot(&cl, 0, 304, 2000, 100);
+    let line = migrate_and_wait(&cl, 304);
+    assert!(line.contains("state=success"), "{line}");
+    assert!(
+        !faults.lose_commit_reply.load(Ordering::Relaxed),
+        "the reply was lost"
+    );
+    let log = cl.server(0).log();
+    assert!(
+        log.contains("hand-off reply lost") && log.contains("the destination took the slots"),
+        "{log}"
+    );
+    assert_moved_intact(&cl, 0, 1, 304, &before);
+    // One owner: the source now redirects, both versions moved forward.
+    let mut src = cl.client(0);
+    let err = common::q_err(&mut src, &["GET", &before[0].0]);
+    assert!(err.starts_with("MOVED 304 "), "{err}");
+    let v0: i64 = q(&mut src, &["CLUSTERX", "VERSION"]);
+    let v1: i64 = q(&mut cl.client(1), &["CLUSTERX", "VERSION"]);
+    assert!(v0 > 2 && v1 > 2, "versions {v0} {v1}");
 }

@@ -612,7 +612,13 @@ fn resolve_handoff(
             1024,
             server.peer_password(),
         ) {
-            Err(JobError::DestinationOwns(_)) => return destination_version(server, dst),
+            Err(JobError::DestinationOwns(_)) => {
+                tracing::info!(
+                    "job {}: the destination took the slots; finishing the hand-off",
+                    status.job_id
+                );
+                return destination_version(server, dst);
+            }
             Ok((mut link, announced)) => {
                 if announced.applied < last_sent {
                     return Err(JobError::Refused(format!(
