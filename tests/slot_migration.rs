@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cluster::migration::{fill_slot, slot_dump};
+use cluster::migration::{assert_moved_intact, fill_slot, slot_dump};
 use cluster::{key_in_slot, qq, Cluster};
 use common::{q, q_err, wait_until};
 
@@ -116,6 +116,7 @@ fn writes_during_migration_are_kept() {
         std::thread::spawn(move || {
             let mut acked = vec![0i64; counters.len()];
             let mut errors = Vec::new();
+            let mut written = Vec::new();
             let mut rounds = 0;
             while !stop.load(Ordering::Relaxed) && rounds < 5000 {
                 for (i, c) in counters.iter().enumerate() {
@@ -124,9 +125,13 @@ fn writes_during_migration_are_kept() {
                         Err(e) => errors.push(common::err_text(&e)),
                     }
                 }
+                // A key of every type, every other round with a TTL.
+                let prefix = key_in_slot(slot, &format!(":r{rounds}:"));
+                let ttl = (rounds % 2 == 0).then_some(600_000);
+                written.extend(cluster::write_value_of_each_type(&mut con, &prefix, ttl));
                 rounds += 1;
             }
-            (acked, errors, rounds)
+            (acked, errors, rounds, written)
         })
     };
     std::thread::sleep(Duration::from_millis(100));
@@ -144,7 +149,7 @@ fn writes_during_migration_are_kept() {
     );
     std::thread::sleep(Duration::from_millis(100));
     stop.store(true, Ordering::Relaxed);
-    let (acked, errors, rounds) = writer.join().unwrap();
+    let (acked, errors, rounds, written) = writer.join().unwrap();
     let job = info_field(&mut src, "migration", "job_").unwrap();
     assert!(job.contains("state=success"), "{job}");
     assert!(rounds > 0);
@@ -162,10 +167,16 @@ fn writes_during_migration_are_kept() {
             "{c}: every acknowledged INCR is on the destination"
         );
     }
+    // Every value written during the move, with its type, content and TTL.
+    for w in &written {
+        if let Err(e) = w.check(&mut dst) {
+            panic!("{e}");
+        }
+    }
     let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
-    assert_eq!(left, 0);
+    assert_eq!(left, 0, "nothing of the slot stays on the source");
     let arrived: i64 = q(&mut dst, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
-    assert_eq!(arrived, 20_010);
+    assert_eq!(arrived as usize, 20_010 + written.len());
 }
 
 #[test]
@@ -407,4 +418,39 @@ fn the_moved_range_equals_the_source_snapshot_record_for_record() {
     let mut ns_dst = cl.server(1).client_auth("tok1");
     let v: String = q(&mut ns_dst, &["GET", &key_in_slot(slot, ":ns7")]);
     assert_eq!(v, "7");
+}
+
+#[test]
+fn jobs_to_different_destinations_run_at_once() {
+    let cl = Cluster::start(3);
+    let (to_1, to_2) = (10u16, 11u16); // node 0's
+    let first = fill_slot(&cl, 0, to_1, 3000, 300);
+    let second = fill_slot(&cl, 0, to_2, 3000, 300);
+    let mut src = cl.client(0);
+    // Slow enough that both jobs overlap.
+    let _: () = q(
+        &mut src,
+        &["CONFIG", "SET", "migrate-batch-rate-limit-mb", "1"],
+    );
+    cluster::migration::start_migration(&cl, 0, 1, to_1);
+    cluster::migration::start_migration(&cl, 0, 2, to_2);
+    let mut text = String::new();
+    let overlapped = wait_until(Duration::from_secs(10), || {
+        let status: redis::Value = q(&mut src, &["CLUSTER", "MIGRATION", "STATUS", "ALL"]);
+        text = format!("{status:?}");
+        text.matches("snapshot").count() == 2
+    });
+    assert!(overlapped, "both jobs copy at once: {text}");
+    let _: () = q(
+        &mut src,
+        &["CONFIG", "SET", "migrate-batch-rate-limit-mb", "0"],
+    );
+    let done = wait_until(Duration::from_secs(60), || {
+        let status: redis::Value = q(&mut src, &["CLUSTER", "MIGRATION", "STATUS", "ALL"]);
+        text = format!("{status:?}");
+        text.matches("success").count() == 2
+    });
+    assert!(done, "{text}");
+    assert_moved_intact(&cl, 0, 1, to_1, &first);
+    assert_moved_intact(&cl, 0, 2, to_2, &second);
 }
