@@ -255,7 +255,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// Longest an import chunk waits for memtables to be flushed.
 const FLUSH_WAIT_LIMIT: Duration = Duration::from_secs(5);
 
-/// Backpressure on imports: while the memtables hold more than twice the
+/// Backpressure on imports: while the memtables hold more than three times the
 /// flush threshold (flushes are behind), the chunk waits (the source's
 /// window fills and it slows down), so the import's memory stays bounded by
 /// `migrate-import-flush-mb` rather than by how fast the disk keeps up.
@@ -266,7 +266,7 @@ fn wait_for_flushes(ctx: &Ctx, limit: u64) {
     let storage = &ctx.server.storage;
     let started = std::time::Instant::now();
     tokio::task::block_in_place(|| {
-        while storage.memtable_bytes() > 2 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
+        while storage.memtable_bytes() > 3 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
             std::thread::sleep(Duration::from_millis(5));
         }
     });

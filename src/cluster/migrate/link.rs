@@ -88,6 +88,43 @@ impl Pacer {
     }
 }
 
+/// Skips LZ4 while it does not pay: after `MISSES_TO_SKIP` chunks in a
+/// row that it shrank by less than 5%, the next `SKIP_CHUNKS` chunks go
+/// raw, then it is tried again. Incompressible slots then cost no
+/// compression CPU on either side.
+#[derive(Default)]
+struct CompressionProbe {
+    misses: u32,
+    skip: u32,
+}
+
+const MISSES_TO_SKIP: u32 = 8;
+const SKIP_CHUNKS: u32 = 64;
+
+impl CompressionProbe {
+    /// Whether to try LZ4 on the next chunk.
+    fn try_next(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return false;
+        }
+        true
+    }
+
+    /// Records how a compressed attempt did.
+    fn record(&mut self, raw: usize, wire: usize) {
+        if wire * 20 > raw * 19 {
+            self.misses += 1;
+            if self.misses >= MISSES_TO_SKIP {
+                self.misses = 0;
+                self.skip = SKIP_CHUNKS;
+            }
+        } else {
+            self.misses = 0;
+        }
+    }
+}
+
 /// The source end of one job's link.
 pub struct Link {
     host: String,
@@ -100,6 +137,7 @@ pub struct Link {
     pacer: Pacer,
     chunk_size: usize,
     password: Option<String>,
+    probe: CompressionProbe,
 }
 
 fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
@@ -137,6 +175,7 @@ impl Link {
             },
             chunk_size,
             password,
+            probe: CompressionProbe::default(),
         };
         let announced = link.announce()?;
         link.next_seq = announced.applied + 1;
@@ -197,8 +236,12 @@ impl Link {
             phase,
         };
         let mut frame_bytes = Vec::new();
-        frame::encode(id, raw, settings.compress, &mut frame_bytes);
+        let compress = settings.compress && self.probe.try_next();
+        frame::encode(id, raw, compress, &mut frame_bytes);
         let wire = frame_bytes.len() - frame::HEADER_LEN;
+        if compress {
+            self.probe.record(raw.len(), wire);
+        }
         let throttled = self.pacer.take(wire, settings.rate_limit);
         if throttled {
             self.chunk_size = (self.chunk_size * 3 / 4).max(settings.min_chunk);
@@ -371,5 +414,28 @@ impl Link {
             }
         }
         Err(last_err.unwrap_or(JobError::Link(crate::cluster::peer::PeerError::Io)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lz4_is_skipped_while_it_does_not_pay_and_tried_again() {
+        let mut p = CompressionProbe::default();
+        for _ in 0..MISSES_TO_SKIP {
+            assert!(p.try_next());
+            p.record(1000, 990);
+        }
+        for _ in 0..SKIP_CHUNKS {
+            assert!(!p.try_next());
+        }
+        assert!(p.try_next(), "tried again");
+        p.record(1000, 500);
+        for _ in 0..20 {
+            assert!(p.try_next());
+            p.record(1000, 500);
+        }
     }
 }
