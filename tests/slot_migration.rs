@@ -454,3 +454,20 @@ fn jobs_to_different_destinations_run_at_once() {
     assert_moved_intact(&cl, 0, 1, to_1, &first);
     assert_moved_intact(&cl, 0, 2, to_2, &second);
 }
+
+#[test]
+fn an_import_into_a_busy_node_flushes_instead_of_stalling() {
+    let cl = Cluster::start(2);
+    // The destination holds unflushed data of its own, well above the
+    // import's memtable bound (3 x 1 MB): the import must get that flushed,
+    // not wait on it chunk after chunk.
+    fill_slot(&cl, 1, 9000, 5000, 1000);
+    let _: () = q(
+        &mut cl.client(1),
+        &["CONFIG", "SET", "migrate-import-flush-mb", "1"],
+    );
+    let before = fill_slot(&cl, 0, 140, 3000, 1000);
+    let line = cluster::migration::migrate_and_wait(&cl, 140);
+    assert!(line.contains("state=success"), "{line}");
+    assert_moved_intact(&cl, 0, 1, 140, &before);
+}

@@ -226,7 +226,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .int("migrate-import-flush-mb")
         .max(0) as u64)
         << 20;
-    wait_for_flushes(ctx, limit);
+    wait_for_flushes(ctx, limit)?;
     match apply_chunk(&ctx.server.storage, &incoming, &job.cf_map, job.scope) {
         Ok(Applied::Written(_)) => {
             ctx.server.imports.count_chunk(header.job_id);
@@ -255,21 +255,26 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// Longest an import chunk waits for memtables to be flushed.
 const FLUSH_WAIT_LIMIT: Duration = Duration::from_secs(5);
 
-/// Backpressure on imports: while the memtables hold more than three times the
-/// flush threshold (flushes are behind), the chunk waits (the source's
-/// window fills and it slows down), so the import's memory stays bounded by
-/// `migrate-import-flush-mb` rather than by how fast the disk keeps up.
-fn wait_for_flushes(ctx: &Ctx, limit: u64) {
-    if limit == 0 {
-        return;
-    }
+/// Backpressure on imports: while the memtables hold more than three times
+/// the flush threshold, a flush is started if none is under way and the
+/// chunk waits for it (the source's window fills and it slows down), so
+/// the import's memory stays bounded by `migrate-import-flush-mb` rather
+/// than by how fast the disk keeps up.
+fn wait_for_flushes(ctx: &Ctx, limit: u64) -> Result<(), CmdError> {
     let storage = &ctx.server.storage;
+    if limit == 0 || storage.memtable_bytes() <= 3 * limit {
+        return Ok(());
+    }
+    if storage.immutable_memtables() == 0 {
+        storage.flush_data_async()?;
+    }
     let started = std::time::Instant::now();
     tokio::task::block_in_place(|| {
         while storage.memtable_bytes() > 3 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
             std::thread::sleep(Duration::from_millis(5));
         }
     });
+    Ok(())
 }
 
 /// CLUSTERX IMPORT-COMMIT <job-id> <version>: takes ownership of the

@@ -296,6 +296,14 @@ impl Storage {
             .sum()
     }
 
+    /// Memtables of the data column families waiting to be flushed.
+    pub fn immutable_memtables(&self) -> u64 {
+        Cf::DATA
+            .iter()
+            .filter_map(|cf| self.property_int(*cf, "rocksdb.num-immutable-mem-table"))
+            .sum()
+    }
+
     /// A RocksDB integer property of one column family, if it exists.
     pub fn property_int(&self, cf: Cf, name: &str) -> Option<u64> {
         self.db
