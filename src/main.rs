@@ -47,7 +47,9 @@ fn overrides(rest: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Allocations of at least this many bytes get their own mapping, given
-/// back to the system when freed.
+/// back to the system when freed. Measured on a 2 GB import: 1 MiB keeps
+/// the destination's RSS growth near 50 MiB; 4 MiB was ~25% faster (fewer
+/// page faults on fresh chunk buffers) but grew RSS by 113 MiB.
 const MMAP_THRESHOLD: i32 = 1 << 20;
 
 /// Pins glibc's mmap threshold. Left dynamic, it rises to the size of the

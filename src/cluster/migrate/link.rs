@@ -89,7 +89,7 @@ impl Pacer {
 }
 
 /// Skips LZ4 while it does not pay: after `MISSES_TO_SKIP` chunks in a
-/// row that it shrank by less than 5%, the next `SKIP_CHUNKS` chunks go
+/// row that it shrank by less than 10%, the next `SKIP_CHUNKS` chunks go
 /// raw, then it is tried again. Incompressible slots then cost no
 /// compression CPU on either side.
 #[derive(Default)]
@@ -113,7 +113,7 @@ impl CompressionProbe {
 
     /// Records how a compressed attempt did.
     fn record(&mut self, raw: usize, wire: usize) {
-        if wire * 20 > raw * 19 {
+        if wire * 10 > raw * 9 {
             self.misses += 1;
             if self.misses >= MISSES_TO_SKIP {
                 self.misses = 0;
