@@ -29,11 +29,21 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default timeout used by raw-socket reads.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Returns a TCP port that was free a moment ago (bind to port 0, read the
-/// port the kernel chose, close the listener).
+/// Returns a TCP port that was free a moment ago. It is taken below the
+/// kernel's ephemeral range (32768 and up on Linux), so no client socket of
+/// a concurrent test can be using it as its local port: such a port makes
+/// a readiness probe connect to itself before the server binds.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local_addr").port()
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let span = 12_000u32;
+    let seed = std::process::id().wrapping_mul(7919) % span;
+    loop {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = 20_000 + ((seed + n * 37) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// What to start: extra `--key value` arguments, an optional config file,
@@ -194,7 +204,10 @@ impl Server {
                 self.child = None;
                 return Err(format!("exited early with {status}"));
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            // A socket connected to itself is not the server.
+            if TcpStream::connect(("127.0.0.1", self.port))
+                .is_ok_and(|c| c.local_addr().map(|a| a.port()).ok() != Some(self.port))
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
