@@ -73,9 +73,15 @@ fn a_killed_destination_restarts_and_the_job_resumes() {
     let mut cl = Cluster::start(2);
     let slot = 400;
     let before = fill_slot(&cl, 0, slot, 6000, 1000);
+    // On disk, so the job can estimate how much is left.
+    let _: () = q(&mut cl.client(0), &["COMPACT"]);
     rate_limit(&cl, 0, 2);
     start_migration(&cl, 0, 1, slot);
     wait_mid_snapshot(&cl, 0, 10);
+    let line = job_line(&cl, 0);
+    assert!(line.contains("phase=snapshot"), "{line}");
+    let eta = field(&line, "eta_seconds");
+    assert!((1..60).contains(&eta), "ETA of a 6 MB copy at 2 MB/s: {line}");
 
     cl.nodes[1].server.kill9();
     std::thread::sleep(Duration::from_millis(300));

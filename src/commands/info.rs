@@ -155,12 +155,13 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 let state = j.state.lock().clone();
                 let _ = writeln!(
                     out,
-                    "job_{}:slots={}-{},destination={},state={},keys={},raw_bytes={},wire_bytes={},compression_ratio={:.2},chunks={},retransmits={},chunk_size={},rate_bytes_per_sec={},write_pause_ms={}",
+                    "job_{}:slots={}-{},destination={},state={},phase={},keys={},raw_bytes={},wire_bytes={},compression_ratio={:.2},chunks={},retransmits={},chunk_size={},rate_bytes_per_sec={},eta_seconds={},write_pause_ms={}",
                     j.job_id,
                     j.first,
                     j.last,
                     j.dst_id,
                     state.name(),
+                    *j.phase.lock(),
                     j.keys.load(Ordering::Relaxed),
                     raw,
                     wire,
@@ -169,6 +170,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                     j.retransmits.load(Ordering::Relaxed),
                     j.chunk_size.load(Ordering::Relaxed),
                     (wire as f64 / secs) as u64,
+                    j.eta_seconds(),
                     j.pause_ms.load(Ordering::Relaxed),
                 );
             }

@@ -94,7 +94,7 @@ start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
             assert_error "MOVED 100 127.0.0.1:$p2" {$n1 get "{$tag}k7"}
             assert_equal [$n1 clusterx version] [r clusterx version]
             set job [sm_info_job $n1]
-            foreach field {state=success keys=501 raw_bytes= wire_bytes= compression_ratio= chunks= retransmits=0 chunk_size= write_pause_ms=} {
+            foreach field {state=success phase=cutover eta_seconds=0 keys=501 raw_bytes= wire_bytes= compression_ratio= chunks= retransmits=0 chunk_size= write_pause_ms=} {
                 assert_match "*$field*" $job
             }
             assert_equal 100 [cluster_info_field $n1 migrating_slot]

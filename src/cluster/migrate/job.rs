@@ -124,6 +124,12 @@ pub struct MigrationStatus {
     pub chunk_size: AtomicU64,
     /// How long writes to the slots were paused, in ms.
     pub pause_ms: AtomicU64,
+    /// Snapshot progress in millionths (0 until known).
+    pub progress_ppm: AtomicU64,
+    /// The last phase the job entered (kept when it ends).
+    pub phase: Mutex<&'static str>,
+    /// When the snapshot phase began.
+    pub snapshot_started: Mutex<Option<Instant>>,
     /// Set by CLUSTER MIGRATION CANCEL; checked before every chunk.
     pub cancelled: std::sync::atomic::AtomicBool,
     /// When the job started.
@@ -147,6 +153,9 @@ impl MigrationStatus {
             retransmits: AtomicU64::new(0),
             chunk_size: AtomicU64::new(0),
             pause_ms: AtomicU64::new(0),
+            progress_ppm: AtomicU64::new(0),
+            phase: Mutex::new("start"),
+            snapshot_started: Mutex::new(None),
             cancelled: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             finished: (Mutex::new(false), Condvar::new()),
@@ -173,7 +182,32 @@ impl MigrationStatus {
     }
 
     fn set_state(&self, s: JobState) {
+        if !matches!(s, JobState::Done | JobState::Failed(_)) {
+            *self.phase.lock() = s.name();
+        }
+        if s == JobState::Snapshot {
+            *self.snapshot_started.lock() = Some(Instant::now());
+        }
         *self.state.lock() = s;
+    }
+
+    /// Estimated seconds left: from the snapshot's progress while copying
+    /// it, 0 after it, -1 while unknown.
+    pub fn eta_seconds(&self) -> i64 {
+        match *self.state.lock() {
+            JobState::Snapshot => {}
+            JobState::Start => return -1,
+            _ => return 0,
+        }
+        let ppm = self.progress_ppm.load(Ordering::Relaxed);
+        let Some(started) = *self.snapshot_started.lock() else {
+            return -1;
+        };
+        if ppm == 0 {
+            return -1;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        (elapsed * (1_000_000 - ppm.min(1_000_000)) as f64 / ppm as f64).round() as i64
     }
 
     /// Waits until the job ends or `timeout` passes; returns the state.
@@ -752,6 +786,12 @@ fn stream_batches(
                 continue;
             }
             status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
+            let (done, total) = reader.progress();
+            if total > 0 {
+                status
+                    .progress_ppm
+                    .store(done * 1_000_000 / total, Ordering::Relaxed);
+            }
             let position = SourcePosition::from_snapshot(reader.position(), namespaces).encode();
             link.send(
                 status,

@@ -66,6 +66,37 @@ impl<'a> SnapshotReader<'a> {
         &self.position
     }
 
+    /// How far the reader got, as `(done, total)` approximate on-disk bytes
+    /// of the ranges it reads (RocksDB's size estimates of flushed data, so
+    /// the ratio, not the figures, is what to use). `total` is 0 when
+    /// nothing is flushed yet.
+    pub fn progress(&self) -> (u64, u64) {
+        let db = self.storage.db();
+        let (mut done, mut total) = (0u64, 0u64);
+        for (ci, cf) in Cf::DATA.iter().enumerate() {
+            let handle = self.storage.cf(*cf);
+            for (ni, ns) in self.namespaces.iter().enumerate() {
+                let start = keys::slot_prefix(ns, self.first);
+                let end = keys::slot_prefix(ns, self.last + 1);
+                let size = db.get_approximate_sizes_cf(handle, &[rocksdb::Range::new(&start, &end)])[0];
+                total += size;
+                let here = (ci, ni);
+                let at = (self.position.cf_index, self.position.ns_index);
+                if here < at {
+                    done += size;
+                } else if here == at {
+                    if let Some(after) = &self.position.after {
+                        done += db.get_approximate_sizes_cf(
+                            handle,
+                            &[rocksdb::Range::new(&start, after)],
+                        )[0];
+                    }
+                }
+            }
+        }
+        (done.min(total), total)
+    }
+
     /// True once every column family and namespace has been read.
     pub fn finished(&self) -> bool {
         self.position.cf_index >= Cf::DATA.len()
