@@ -81,7 +81,10 @@ fn a_killed_destination_restarts_and_the_job_resumes() {
     let line = job_line(&cl, 0);
     assert!(line.contains("phase=snapshot"), "{line}");
     let eta = field(&line, "eta_seconds");
-    assert!((1..60).contains(&eta), "ETA of a 6 MB copy at 2 MB/s: {line}");
+    assert!(
+        (1..60).contains(&eta),
+        "ETA of a 6 MB copy at 2 MB/s: {line}"
+    );
 
     cl.nodes[1].server.kill9();
     std::thread::sleep(Duration::from_millis(300));
@@ -170,4 +173,37 @@ fn a_source_without_its_wal_starts_over_cleanly() {
         "the log says why: {log}"
     );
     assert_moved_intact(&cl, 0, 1, slot, &before);
+}
+
+#[test]
+fn a_running_job_keeps_the_wal_it_needs_whatever_the_retention() {
+    let _serial = serial();
+    // No WAL retention at all: only the job's hold keeps the WAL files it
+    // still has to read once memtables are flushed.
+    let cl = Cluster::start_with(
+        2,
+        &[
+            ("rocksdb.wal_ttl_seconds", "0"),
+            ("rocksdb.wal_size_limit_mb", "0"),
+        ],
+    );
+    let slot = 403;
+    fill_slot(&cl, 0, slot, 4000, 1000);
+    rate_limit(&cl, 0, 2);
+    start_migration(&cl, 0, 1, slot);
+    wait_mid_snapshot(&cl, 0, 5);
+    {
+        let mut src = cl.client(0);
+        for i in 0..300 {
+            let k = key_in_slot(slot, &format!(":during{i}"));
+            let _: () = q(&mut src, &["SET", &k, &i.to_string()]);
+        }
+        // Flushed memtables make their WAL files obsolete.
+        let _: () = q(&mut src, &["COMPACT"]);
+    }
+    let expected = slot_contents(&cl, 0, slot);
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert!(!cl.server(0).log().contains("starting over"));
+    assert_eq!(slot_contents(&cl, 1, slot), expected);
 }

@@ -486,6 +486,11 @@ fn run_inner(
         }
     );
     let cutter = Cutter::new(storage, namespaces.clone(), status.first, status.last);
+    let _wal_hold = if per_key {
+        None
+    } else {
+        Some(WalHold::take(storage)?)
+    };
     let (snapshot_seq, shipped) = if per_key {
         by_command::copy_keys(server, status, &mut link, false)?;
         (0, 0)
@@ -737,6 +742,29 @@ fn finish_on_source(
             .map_err(|e| JobError::Storage(e.to_string()))?;
     }
     JobRecord::delete(storage, status.job_id).map_err(|e| JobError::Storage(e.to_string()))
+}
+
+/// Keeps RocksDB from deleting obsolete files (WAL files above all) while
+/// a job may still need to read them, whatever the WAL retention settings;
+/// deletions resume when the last job drops its hold.
+struct WalHold<'a>(&'a crate::storage::Storage);
+
+impl<'a> WalHold<'a> {
+    fn take(storage: &'a crate::storage::Storage) -> Result<WalHold<'a>, JobError> {
+        storage
+            .db()
+            .disable_file_deletions()
+            .map_err(|e| JobError::Storage(e.to_string()))?;
+        Ok(WalHold(storage))
+    }
+}
+
+impl Drop for WalHold<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.db().enable_file_deletions() {
+            tracing::error!("cannot resume file deletions: {}", e);
+        }
+    }
 }
 
 /// The `raw-key-value` copy: the snapshot in chunks, then WAL records

@@ -78,7 +78,8 @@ impl<'a> SnapshotReader<'a> {
             for (ni, ns) in self.namespaces.iter().enumerate() {
                 let start = keys::slot_prefix(ns, self.first);
                 let end = keys::slot_prefix(ns, self.last + 1);
-                let size = db.get_approximate_sizes_cf(handle, &[rocksdb::Range::new(&start, &end)])[0];
+                let size =
+                    db.get_approximate_sizes_cf(handle, &[rocksdb::Range::new(&start, &end)])[0];
                 total += size;
                 let here = (ci, ni);
                 let at = (self.position.cf_index, self.position.ns_index);
