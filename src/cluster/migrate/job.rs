@@ -815,10 +815,8 @@ fn stream_batches(
             }
             status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
             let (done, total) = reader.progress();
-            if total > 0 {
-                status
-                    .progress_ppm
-                    .store(done * 1_000_000 / total, Ordering::Relaxed);
+            if let Some(ppm) = (done * 1_000_000).checked_div(total) {
+                status.progress_ppm.store(ppm, Ordering::Relaxed);
             }
             let position = SourcePosition::from_snapshot(reader.position(), namespaces).encode();
             link.send(
