@@ -266,3 +266,34 @@ fn a_lost_hand_off_reply_is_settled_with_the_destination() {
     let v1: i64 = q(&mut cl.client(1), &["CLUSTERX", "VERSION"]);
     assert!(v0 > 2 && v1 > 2, "versions {v0} {v1}");
 }
+
+#[test]
+fn a_source_killed_in_its_cut_over_settles_the_hand_off_after_restart() {
+    let _serial = serial();
+    let faults = Arc::new(Faults::default());
+    let (mut cl, _) = cluster_through_proxy(faults.clone());
+    let before = fill_slot(&cl, 0, 305, 2000, 100);
+    // A slow link stretches the cut-over (last delta, then the commit).
+    faults.delay_ms.store(300, Ordering::Relaxed);
+    cluster::migration::start_migration(&cl, 0, 1, 305);
+    let mut line = String::new();
+    let in_cutover = common::wait_until(Duration::from_secs(60), || {
+        line = cluster::migration::job_line(&cl, 0);
+        line.contains("state=cutover")
+    });
+    assert!(in_cutover, "{line}");
+    cl.nodes[0].server.kill9();
+    faults.delay_ms.store(0, Ordering::Relaxed);
+    cl.restart(0);
+
+    // The restarted source finds the job, keeps the slot paused until the
+    // hand-off is settled one way or the other, and finishes it.
+    let line = cluster::migration::wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    let log = cl.server(0).log();
+    assert!(log.contains("resuming migration job"), "{log}");
+    assert_moved_intact(&cl, 0, 1, 305, &before);
+    let mut src = cl.client(0);
+    let err = common::q_err(&mut src, &["GET", &before[0].0]);
+    assert!(err.starts_with("MOVED 305 "), "{err}");
+}

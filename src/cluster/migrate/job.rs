@@ -503,15 +503,16 @@ fn run_inner(
     };
 
     // Cut-over: pause writes, wait for writes in flight, ship the rest.
+    // Every chunk so far acknowledged before the pause, so the pause only
+    // waits for the last delta (and a restart during the cut-over resumes
+    // from the end of the catch-up, not from an older checkpoint).
+    link.drain(status, &link_settings(server))?;
     status.set_state(JobState::Cutover);
     if !per_key {
         record_of(status, snapshot_seq, Stage::Cutover)
             .save(storage)
             .map_err(|e| JobError::Storage(e.to_string()))?;
     }
-    // Every chunk so far acknowledged before the pause, so the pause only
-    // waits for the last delta.
-    link.drain(status, &link_settings(server))?;
     let slots: Vec<u16> = (status.first..=status.last).collect();
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
