@@ -183,7 +183,7 @@ impl Server {
     }
 
     /// The password this node presents to other nodes of the cluster
-    /// (migration links, MIGRATE without AUTH): `masterauth`, else
+    /// (slot migration links and requests): `masterauth`, else
     /// `requirepass`; none when both are empty.
     pub fn peer_password(&self) -> Option<String> {
         let cfg = self.config.read();

@@ -281,26 +281,25 @@ impl Storage {
     /// Bytes held by the data column families' active memtables (about
     /// what the current WAL file holds of them).
     pub fn active_memtable_bytes(&self) -> u64 {
-        Cf::DATA
-            .iter()
-            .filter_map(|cf| self.property_int(*cf, "rocksdb.cur-size-active-mem-table"))
-            .sum()
+        self.data_property_sum("rocksdb.cur-size-active-mem-table")
     }
 
     /// Bytes held by the data column families' memtables, active and
     /// waiting to be flushed.
     pub fn memtable_bytes(&self) -> u64 {
-        Cf::DATA
-            .iter()
-            .filter_map(|cf| self.property_int(*cf, "rocksdb.cur-size-all-mem-tables"))
-            .sum()
+        self.data_property_sum("rocksdb.cur-size-all-mem-tables")
     }
 
     /// Memtables of the data column families waiting to be flushed.
     pub fn immutable_memtables(&self) -> u64 {
+        self.data_property_sum("rocksdb.num-immutable-mem-table")
+    }
+
+    /// An integer property summed over the data column families.
+    fn data_property_sum(&self, name: &str) -> u64 {
         Cf::DATA
             .iter()
-            .filter_map(|cf| self.property_int(*cf, "rocksdb.num-immutable-mem-table"))
+            .filter_map(|cf| self.property_int(*cf, name))
             .sum()
     }
 

@@ -683,19 +683,28 @@ fn resolve_handoff(
     Err(JobError::HandoffUnknown(last_err))
 }
 
+/// Sends one command to the destination on a fresh, authenticated
+/// connection (outside the job's link) and returns the reply.
+fn call_destination(
+    server: &Server,
+    dst: &crate::cluster::topology::Node,
+    args: &[&[u8]],
+) -> Result<OwnedFrame, PeerError> {
+    crate::cluster::peer::PeerConnection::connect_auth(
+        &dst.host,
+        dst.port,
+        Duration::from_secs(5),
+        server.peer_password().as_deref(),
+    )?
+    .call(args)
+}
+
 /// Asks the destination for its topology version (CLUSTERX VERSION).
 fn destination_version(
     server: &Server,
     dst: &crate::cluster::topology::Node,
 ) -> Result<i64, JobError> {
-    let mut peer = crate::cluster::peer::PeerConnection::connect_auth(
-        &dst.host,
-        dst.port,
-        Duration::from_secs(5),
-        server.peer_password().as_deref(),
-    )
-    .map_err(|e| JobError::HandoffUnknown(e.to_string()))?;
-    match peer.call(&[b"CLUSTERX", b"VERSION"]) {
+    match call_destination(server, dst, &[b"CLUSTERX", b"VERSION"]) {
         Ok(OwnedFrame::Integer(v)) => Ok(v),
         Ok(other) => Err(JobError::HandoffUnknown(format!(
             "unexpected VERSION reply {other:?}"
@@ -962,13 +971,11 @@ fn abort_on_destination(server: &Server, status: &MigrationStatus) {
         return;
     };
     let job = status.job_id.to_string();
-    let result = crate::cluster::peer::PeerConnection::connect_auth(
-        &dst.host,
-        dst.port,
-        Duration::from_secs(5),
-        server.peer_password().as_deref(),
-    )
-    .and_then(|mut p| p.call(&[b"CLUSTERX", b"IMPORT-ABORT", job.as_bytes()]));
+    let result = call_destination(
+        server,
+        &dst,
+        &[b"CLUSTERX", b"IMPORT-ABORT", job.as_bytes()],
+    );
     if let Err(e) = result {
         tracing::warn!(
             "job {}: could not ask {} to drop the partial import: {}",
