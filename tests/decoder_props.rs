@@ -53,8 +53,10 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512),
                                    cuts in proptest::collection::vec(1usize..64, 1..8)) {
-        let limits = Limits { max_bulk_len: 1024 };
-        let _ = decode_in_pieces(&data, &cuts, &limits);
+        for authenticated in [true, false] {
+            let limits = Limits { max_bulk_len: 1024, authenticated };
+            let _ = decode_in_pieces(&data, &cuts, &limits);
+        }
     }
 
     #[test]
@@ -102,7 +104,13 @@ fn oversized_bulk_is_rejected_before_its_body_arrives() {
     let mut dec = RequestDecoder::new();
     let mut buf = BytesMut::from(&b"*1\r\n$2000\r\n"[..]);
     let err = dec
-        .decode(&mut buf, &Limits { max_bulk_len: 1000 })
+        .decode(
+            &mut buf,
+            &Limits {
+                max_bulk_len: 1000,
+                authenticated: true,
+            },
+        )
         .unwrap_err();
     assert_eq!(err.to_string(), "Protocol error: invalid bulk length");
 }

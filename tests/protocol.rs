@@ -114,22 +114,24 @@ fn malformed_requests_close_the_connection() {
 
 #[test]
 fn bulk_length_limit() {
-    let s = Server::start_with(&[("proto-max-bulk-len", "1000")]);
+    // The smallest limit accepted (1 MiB, as in Redis).
+    const LIMIT: usize = 1 << 20;
+    let s = Server::start_with(&[("proto-max-bulk-len", "1mb")]);
     // Exactly at the limit is fine.
     let mut r = s.raw();
-    let at_limit = vec![b'x'; 1000];
+    let at_limit = vec![b'x'; LIMIT];
     r.send(&resp_cmd(&[b"SET", b"k", &at_limit]));
     assert_eq!(r.read_reply_string(), "+OK\r\n");
-    assert_eq!(r.cmd(&["STRLEN", "k"]), ":1000\r\n");
+    assert_eq!(r.cmd(&["STRLEN", "k"]), format!(":{LIMIT}\r\n"));
 
     // Above it: error before the payload is even sent, then close.
     expect_error_then_close(
         &s,
-        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000\r\n",
+        format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", LIMIT + 1).as_bytes(),
         "-ERR Protocol error: invalid bulk length\r\n",
     );
     // Also with the payload sent in full.
-    let too_big = vec![b'y'; 1001];
+    let too_big = vec![b'y'; LIMIT + 1];
     expect_error_then_close(
         &s,
         &resp_cmd(&[b"SET", b"k", &too_big]),
@@ -139,7 +141,7 @@ fn bulk_length_limit() {
     // A new connection works and the value was not replaced.
     let mut r = s.raw();
     assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
-    assert_eq!(r.cmd(&["STRLEN", "k"]), ":1000\r\n");
+    assert_eq!(r.cmd(&["STRLEN", "k"]), format!(":{LIMIT}\r\n"));
 }
 
 #[test]

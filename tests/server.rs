@@ -574,7 +574,12 @@ fn requirepass_and_auth() {
 
 #[test]
 fn namespaces_isolate_keys() {
-    let s = Server::start_with(&[("requirepass", "admin-pass")]);
+    // Namespaces are kept in the config file, so the server needs one.
+    let s = Server::start_opts(
+        Options::new()
+            .config("# namespaces\n")
+            .arg("requirepass", "admin-pass"),
+    );
     let mut admin = s.client_auth("admin-pass");
 
     assert_eq!(

@@ -9,6 +9,7 @@ use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::protocol::Reply;
 use crate::server::clients::ClientShared;
+use crate::server::pause::PauseMode;
 use crate::server::session::ReplyMode;
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -62,7 +63,8 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if args.len() >= 2 {
         let v = int(&args[1])
             .map_err(|_| CmdError::err("Protocol version is not an integer or out of range"))?;
-        if v != 2 && v != 3 {
+        let resp3_enabled = ctx.server.config.read().bool("resp3-enabled");
+        if v != 2 && !(v == 3 && resp3_enabled) {
             return Err(CmdError::Other(
                 "NOPROTO unsupported protocol version".into(),
             ));
@@ -72,7 +74,13 @@ pub fn hello(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let mut i = 2;
     let mut setname = None;
     while i < args.len() {
-        if is(&args[i], "auth") && i + 2 < args.len() {
+        // AUTH user password (Redis), or AUTH password (kvrocks): a
+        // password alone when nothing or SETNAME follows it.
+        let password_only = args.get(i + 2).is_none_or(|next| is(next, "setname"));
+        if is(&args[i], "auth") && i + 1 < args.len() && password_only {
+            authenticate(ctx, None, &args[i + 1])?;
+            i += 2;
+        } else if is(&args[i], "auth") && i + 2 < args.len() {
             authenticate(ctx, Some(&args[i + 1]), &args[i + 2])?;
             i += 3;
         } else if is(&args[i], "setname") && i + 1 < args.len() {
@@ -124,14 +132,14 @@ fn set_name(shared: &ClientShared, name: &[u8]) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// One line of CLIENT LIST / CLIENT INFO, with Redis's field names.
-fn describe(ctx: &Ctx, c: &ClientShared) -> String {
+/// One line of CLIENT LIST / CLIENT INFO, with Redis's field names and
+/// kvrocks's `namespace=` after the flags.
+fn describe(c: &ClientShared) -> String {
     let cmd = c.last_cmd.load(Ordering::Relaxed);
     let cmd = super::COMMANDS.get(cmd).map(|s| s.name).unwrap_or("NULL");
     let (lib_name, lib_ver) = c.lib.lock().clone();
-    let ns = c.namespace.lock().clone();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} namespace={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N namespace={} db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -139,29 +147,61 @@ fn describe(ctx: &Ctx, c: &ClientShared) -> String {
         c.name.lock(),
         c.created.elapsed().as_secs(),
         c.idle_secs(),
+        c.namespace.lock(),
         c.qbuf.load(Ordering::Relaxed),
         c.omem.load(Ordering::Relaxed),
         cmd,
         c.resp.load(Ordering::Relaxed),
         lib_name,
         lib_ver,
-        if ns.is_empty() { ctx.session.namespace_name() } else { ns },
     )
 }
 
-/// Filters of CLIENT KILL's new form.
+/// The clients the caller may see and act on: every client for the
+/// administrator, the clients of its own namespace for a namespace user.
+fn visible_clients(ctx: &Ctx) -> Vec<std::sync::Arc<ClientShared>> {
+    let all = ctx.server.clients.all();
+    if ctx.session.admin {
+        return all;
+    }
+    let mine = ctx.session.namespace_name();
+    all.into_iter()
+        .filter(|c| *c.namespace.lock() == mine)
+        .collect()
+}
+
+/// Checks a `TYPE` filter of CLIENT LIST/KILL: true when normal clients
+/// match (every client here is a normal one).
+fn normal_type_matches(kind: &Bytes) -> Result<bool, CmdError> {
+    match lower(kind).as_str() {
+        "normal" => Ok(true),
+        "master" | "replica" | "slave" | "pubsub" => Ok(false),
+        _ => Err(CmdError::err(format!(
+            "Unknown client type '{}'",
+            text(kind)
+        ))),
+    }
+}
+
+/// Filters of CLIENT KILL's new form, applied to the clients the caller
+/// may see.
 fn kill_filtered(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let mut id = None;
     let mut addr = None;
     let mut laddr = None;
     let mut skipme = true;
+    let mut type_matches = true;
+    let mut maxage = None;
     let mut i = 2;
     while i < args.len() {
         let value = args.get(i + 1).ok_or(CmdError::Syntax)?;
         match lower(&args[i]).as_str() {
             "id" => {
                 id = Some(
-                    int(value).map_err(|_| CmdError::err("client-id should be greater than 0"))?,
+                    int(value)
+                        .ok()
+                        .filter(|v| *v > 0)
+                        .ok_or_else(|| CmdError::err("client-id should be greater than 0"))?,
                 )
             }
             "addr" => addr = Some(text(value)),
@@ -173,17 +213,27 @@ fn kill_filtered(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     _ => return Err(CmdError::Syntax),
                 }
             }
-            "type" | "user" | "maxage" => {}
+            "type" => type_matches = normal_type_matches(value)?,
+            "user" => {
+                if &value[..] != b"default" {
+                    return Err(CmdError::err(format!("No such user '{}'", text(value))));
+                }
+            }
+            "maxage" => {
+                maxage = Some(int(value).map_err(|_| CmdError::Syntax)?);
+            }
             _ => return Err(CmdError::Syntax),
         }
         i += 2;
     }
     let me = ctx.session.shared.id;
     let mut killed = 0;
-    for c in ctx.server.clients.all() {
-        if id.is_some_and(|v| v != c.id as i64)
+    for c in visible_clients(ctx) {
+        if !type_matches
+            || id.is_some_and(|v| v != c.id as i64)
             || addr.as_ref().is_some_and(|a| *a != c.addr)
             || laddr.as_ref().is_some_and(|a| *a != c.laddr)
+            || maxage.is_some_and(|age| (c.created.elapsed().as_secs() as i64) < age)
             || (skipme && c.id == me)
         {
             continue;
@@ -192,6 +242,26 @@ fn kill_filtered(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         killed += 1;
     }
     Ok(Reply::Integer(killed))
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: the administrator pauses every
+/// client, a namespace user the clients of its namespace.
+fn pause(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let ms =
+        int(&args[2]).map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let mode = match args.get(3) {
+        None => PauseMode::All,
+        Some(m) if is(m, "all") => PauseMode::All,
+        Some(m) if is(m, "write") => PauseMode::Write,
+        Some(_) => return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms as u64);
+    let scope = (!ctx.session.admin).then(|| ctx.session.namespace_name());
+    ctx.server.pauses.pause(scope, until, mode);
+    Ok(Reply::ok())
 }
 
 /// CLIENT subcommands.
@@ -225,29 +295,35 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         "info" => {
             arity(2)?;
-            let line = describe(ctx, &ctx.session.shared.clone());
-            Ok(Reply::Verbatim(line + "\n"))
+            Ok(Reply::Verbatim(describe(&ctx.session.shared) + "\n"))
         }
         "list" => {
             let mut ids: Option<Vec<i64>> = None;
+            let mut type_matches = true;
             if args.len() > 2 {
                 if is(&args[2], "id") && args.len() > 3 {
-                    ids = Some(args[3..].iter().map(|a| int(a)).collect::<Result<_, _>>()?);
+                    ids = Some(
+                        args[3..]
+                            .iter()
+                            .map(|a| int(a).map_err(|_| CmdError::err("Invalid client ID")))
+                            .collect::<Result<_, _>>()?,
+                    );
                 } else if is(&args[2], "type") && args.len() == 4 {
-                    // Every client is a "normal" client here.
+                    type_matches = normal_type_matches(&args[3])?;
                 } else {
                     return Err(CmdError::Syntax);
                 }
             }
             let mut out = String::new();
-            for c in ctx.server.clients.all() {
-                if ids
-                    .as_ref()
-                    .is_some_and(|ids| !ids.contains(&(c.id as i64)))
+            for c in visible_clients(ctx) {
+                if !type_matches
+                    || ids
+                        .as_ref()
+                        .is_some_and(|ids| !ids.contains(&(c.id as i64)))
                 {
                     continue;
                 }
-                out.push_str(&describe(ctx, &c));
+                out.push_str(&describe(&c));
                 out.push('\n');
             }
             Ok(Reply::Verbatim(out))
@@ -255,13 +331,7 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         "kill" => {
             if args.len() == 3 {
                 let target = text(&args[2]);
-                match ctx
-                    .server
-                    .clients
-                    .all()
-                    .into_iter()
-                    .find(|c| c.addr == target)
-                {
+                match visible_clients(ctx).into_iter().find(|c| c.addr == target) {
                     Some(c) => {
                         c.kill();
                         Ok(Reply::ok())
@@ -270,9 +340,28 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 }
             } else if args.len() >= 4 && args.len().is_multiple_of(2) {
                 kill_filtered(ctx, args)
+            } else if args.len() == 2 {
+                Err(CmdError::Arity("client|kill".into()))
             } else {
                 Err(CmdError::Syntax)
             }
+        }
+        "pause" => {
+            if !(3..=4).contains(&args.len()) {
+                return Err(CmdError::Arity("client|pause".into()));
+            }
+            pause(ctx, args)
+        }
+        "unpause" => {
+            arity(2)?;
+            if ctx.session.admin {
+                ctx.server.pauses.unpause(None);
+            } else {
+                ctx.server
+                    .pauses
+                    .unpause(Some(&ctx.session.namespace_name()));
+            }
+            Ok(Reply::ok())
         }
         "setinfo" => {
             arity(4)?;
@@ -328,6 +417,8 @@ pub fn client(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 "INFO",
                 "LIST [TYPE normal] [ID id ...]",
                 "KILL <ip:port> | KILL <filter> <value> ...",
+                "PAUSE <timeout> [WRITE|ALL]",
+                "UNPAUSE",
                 "GETNAME",
                 "SETNAME <name>",
                 "SETINFO LIB-NAME|LIB-VER <value>",

@@ -12,6 +12,15 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
     let cfg = ctx.server.config.read();
     ctx.server.hot.load(&cfg);
     match key {
+        "rocksdb.compression" => {
+            if let Err(e) = ctx
+                .server
+                .storage
+                .set_compression(cfg.get("rocksdb.compression"))
+            {
+                tracing::error!("changing rocksdb.compression failed: {}", e);
+            }
+        }
         "log-level" => crate::logging::set_level(cfg.get("log-level")),
         "rocksdb.write_options.sync" => ctx
             .server
@@ -68,6 +77,12 @@ pub fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     .map_err(|e| CmdError::err(e.to_string()))?;
                 changed.push(key);
             }
+            next.validate().map_err(|c| {
+                CmdError::err(format!(
+                    "CONFIG SET failed (possibly related to argument '{}') - {}",
+                    c.key, c.reason
+                ))
+            })?;
             *ctx.server.config.write() = next;
             for key in &changed {
                 apply_runtime(ctx, key);

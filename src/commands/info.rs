@@ -113,7 +113,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         "persistence" => {
             let _ = write!(
                 out,
-                "loading:0\nrdb_changes_since_last_save:0\nrdb_bgsave_in_progress:0\nrdb_last_bgsave_status:ok\naof_enabled:0\naof_rewrite_in_progress:0\n"
+                "loading:0\nbgsave_in_progress:0\nlast_bgsave_time:-1\nlast_bgsave_status:ok\nlast_bgsave_time_sec:-1\nrdb_changes_since_last_save:0\nrdb_bgsave_in_progress:0\nrdb_last_bgsave_status:ok\naof_enabled:0\naof_rewrite_in_progress:0\n"
             );
         }
         "stats" => {
@@ -197,6 +197,12 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             }
         }
         "rocksdb" => {
+            let rates = s.stats.storage_rates(s.storage.op_totals());
+            let _ = write!(
+                out,
+                "put_per_sec:{}\nget_per_sec:{}\nseek_per_sec:{}\nnext_per_sec:{}\n",
+                rates.put, rates.get, rates.seek, rates.next
+            );
             for cf in Cf::ALL {
                 for prop in [
                     "rocksdb.estimate-num-keys",

@@ -61,9 +61,10 @@ fn docs_of(spec: &CommandSpec) -> Reply {
     ])
 }
 
-fn find(name: &[u8]) -> Option<&'static CommandSpec> {
-    let lower = lower(name);
-    COMMANDS.iter().find(|c| c.name == lower)
+/// A command by the name it is served under (after `rename-command`), so
+/// a renamed command's old name is unknown here as everywhere else.
+fn find(ctx: &Ctx, name: &[u8]) -> Option<&'static CommandSpec> {
+    ctx.server.commands.lookup(name).map(|(_, spec)| spec)
 }
 
 /// COMMAND [COUNT | INFO name... | DOCS [name...] | LIST | GETKEYS cmd args...]
@@ -81,7 +82,7 @@ pub fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             Ok(Reply::Array(
                 args[2..]
                     .iter()
-                    .map(|n| find(n).map(info_of).unwrap_or(Reply::NilArray))
+                    .map(|n| find(ctx, n).map(info_of).unwrap_or(Reply::NilArray))
                     .collect(),
             ))
         }
@@ -89,7 +90,7 @@ pub fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             let specs: Vec<&CommandSpec> = if args.len() == 2 {
                 COMMANDS.iter().collect()
             } else {
-                args[2..].iter().filter_map(|n| find(n)).collect()
+                args[2..].iter().filter_map(|n| find(ctx, n)).collect()
             };
             Ok(Reply::Map(
                 specs

@@ -52,7 +52,9 @@ pub fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let expire = match (ttl, absolute) {
         (0, _) => 0,
         (t, true) => t as u64,
-        (t, false) => now_ms().saturating_add(t as u64),
+        // A relative TTL that overflows the clock counts as already
+        // expired, as in Redis (its sum wraps negative there).
+        (t, false) => (now_ms() as i64).checked_add(t).map_or(1, |e| e as u64),
     };
     if expire != 0 && expire <= now_ms() {
         // Already expired: like Redis, check as usual, then succeed

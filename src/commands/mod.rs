@@ -67,6 +67,9 @@ pub mod flags {
     /// May run with the connection's earlier pipelined writes still folded
     /// (not yet applied); every other command applies them first.
     pub const FOLDABLE: u32 = 1 << 12;
+    /// Runs with the transaction lock held exclusively: no other client's
+    /// command runs meanwhile (DEBUG SLEEP stalls the whole server).
+    pub const EXCLUSIVE: u32 = 1 << 13;
 
     /// Flag names as `COMMAND INFO` shows them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -215,9 +218,11 @@ impl Ctx<'_> {
 }
 
 fn unknown_command(args: &[Bytes]) -> Reply {
+    // Like Redis: at most 128 bytes of the name are echoed.
+    let name = &args[0][..args[0].len().min(128)];
     let mut msg = format!(
         "ERR unknown command '{}', with args beginning with: ",
-        String::from_utf8_lossy(&args[0])
+        String::from_utf8_lossy(name)
     );
     // Like Redis: list arguments until about 128 bytes have been shown.
     let mut shown = String::new();
@@ -310,6 +315,26 @@ pub(crate) fn run(
     }
 }
 
+/// True when running `args` now may change data: a write command outside
+/// MULTI, or an EXEC whose queue holds one. CLIENT PAUSE WRITE holds
+/// these back.
+pub fn may_write(server: &Server, session: &Session, args: &[Bytes]) -> bool {
+    let is_write = |req: &[Bytes]| {
+        server
+            .commands
+            .lookup(&req[0])
+            .is_some_and(|(_, spec)| spec.has(flags::WRITE))
+    };
+    let Some((_, spec)) = server.commands.lookup(&args[0]) else {
+        return false;
+    };
+    match &session.multi {
+        Some(m) if spec.name == "exec" => m.queue.iter().any(|q| is_write(q)),
+        Some(_) => false,
+        None => spec.has(flags::WRITE),
+    }
+}
+
 /// Runs one request and returns its reply; never panics on client input.
 /// Inside MULTI, commands are checked and queued instead.
 pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Reply {
@@ -331,6 +356,13 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
     if let Some(multi) = session.multi.as_mut() {
         multi.queue.push(args);
         return Reply::Status("QUEUED".into());
+    }
+    if spec.has(flags::EXCLUSIVE) {
+        if !session.apply_folded(&server.storage) {
+            return Reply::Error("ERR storage error while applying pipelined writes".into());
+        }
+        let _exclusive = server.txn_lock.write();
+        return run(server, session, index, spec, &args);
     }
     // Never wait for the lock while holding folded key locks: an EXEC
     // waiting for one of them would wait for us in turn.

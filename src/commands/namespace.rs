@@ -9,13 +9,24 @@ use super::Ctx;
 use crate::protocol::Reply;
 use crate::server::session::DEFAULT_NAMESPACE;
 
-fn persist(ctx: &Ctx) -> Result<(), CmdError> {
-    let cfg = ctx.server.config.read();
-    if cfg.path.is_some() {
-        cfg.rewrite()
-            .map_err(|e| CmdError::err(format!("namespace changed but not saved: {e}")))?;
+/// Namespaces live in the config file (`namespace.NAME TOKEN` lines);
+/// without one a change would be lost at the next restart, so it is
+/// refused before anything changes.
+fn require_config_file(ctx: &Ctx) -> Result<(), CmdError> {
+    if ctx.server.config.read().path.is_none() {
+        return Err(CmdError::err(
+            "namespace changes need a config file to persist them, and the server is running without one",
+        ));
     }
     Ok(())
+}
+
+fn persist(ctx: &Ctx) -> Result<(), CmdError> {
+    ctx.server
+        .config
+        .read()
+        .rewrite()
+        .map_err(|e| CmdError::err(format!("namespace changed but not saved: {e}")))
 }
 
 /// NAMESPACE subcommands; administrator only.
@@ -43,9 +54,13 @@ pub fn namespace(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         ("add" | "set", 4) => {
             let (name, token) = (text(&args[2]), text(&args[3]));
-            if name == DEFAULT_NAMESPACE || name.is_empty() || name.len() > 255 {
+            if name == DEFAULT_NAMESPACE || name.is_empty() {
                 return Err(CmdError::err("forbidden to add the default namespace"));
             }
+            if name.len() > 255 {
+                return Err(CmdError::err("the namespace size exceeds the limit of 255"));
+            }
+            require_config_file(ctx)?;
             {
                 let mut cfg = ctx.server.config.write();
                 if cfg.get("requirepass").is_empty() {
@@ -53,17 +68,24 @@ pub fn namespace(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                         "forbidden to add namespace when requirepass was empty",
                     ));
                 }
-                if token == cfg.get("requirepass")
-                    || cfg
-                        .namespaces
-                        .iter()
-                        .any(|(n, t)| *t == token && *n != name)
+                if token.is_empty() {
+                    return Err(CmdError::err("the token must not be empty"));
+                }
+                if token == cfg.get("requirepass") || token == cfg.get("masterauth") {
+                    return Err(CmdError::err(
+                        "the token is duplicated with requirepass or masterauth",
+                    ));
+                }
+                if cfg
+                    .namespaces
+                    .iter()
+                    .any(|(n, t)| *t == token && *n != name)
                 {
-                    return Err(CmdError::err("the token has already exists"));
+                    return Err(CmdError::err("the token already exists"));
                 }
                 let exists = cfg.namespaces.contains_key(&name);
                 if sub == "add" && exists {
-                    return Err(CmdError::err("the namespace has already exists"));
+                    return Err(CmdError::err("the namespace already exists"));
                 }
                 if sub == "set" && !exists {
                     return Err(CmdError::err("the namespace was not found"));
@@ -75,6 +97,10 @@ pub fn namespace(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         ("del", 3) => {
             let name = text(&args[2]);
+            if name == DEFAULT_NAMESPACE {
+                return Err(CmdError::err("forbidden to delete the default namespace"));
+            }
+            require_config_file(ctx)?;
             if ctx.server.config.write().namespaces.remove(&name).is_none() {
                 return Err(CmdError::err("the namespace was not found"));
             }

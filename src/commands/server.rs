@@ -48,8 +48,10 @@ pub fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
     ]))
 }
 
-/// DEBUG SLEEP seconds
-pub fn debug(_ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+/// DEBUG SLEEP seconds | DEBUG PROTOCOL type. SLEEP stalls the whole
+/// server (the table runs DEBUG with the transaction lock held
+/// exclusively), as operators and tests expect of it.
+pub fn debug(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if is(&args[1], "sleep") && args.len() == 3 {
         let secs = float(&args[2])?;
         if !(0.0..=3600.0).contains(&secs) {
@@ -60,10 +62,54 @@ pub fn debug(_ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         });
         return Ok(Reply::ok());
     }
+    if is(&args[1], "protocol") && args.len() == 3 {
+        return protocol_sample(ctx.session.resp, &lower(&args[2]));
+    }
     Err(CmdError::err(format!(
-        "DEBUG subcommand '{}' is not supported; supported: SLEEP",
+        "DEBUG subcommand '{}' is not supported; supported: SLEEP, PROTOCOL",
         lower(&args[1])
     )))
+}
+
+/// One sample of each RESP3 type, for client authors (DEBUG PROTOCOL).
+fn protocol_sample(resp: u8, kind: &str) -> CmdResult {
+    let small = || (0..3).map(Reply::Integer).collect::<Vec<_>>();
+    Ok(match kind {
+        "string" => Reply::bulk("Hello World"),
+        "integer" => Reply::Integer(12345),
+        // Redis's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        "double" => Reply::Double(3.141),
+        "bignum" => Reply::BigNumber("1234567999999999999999999999999999999".into()),
+        "null" => Reply::Nil,
+        "array" => Reply::Array(small()),
+        "set" => Reply::Set(small()),
+        "map" => Reply::Map(
+            (0..3)
+                .map(|i| (Reply::Integer(i), Reply::Bool(i == 1)))
+                .collect(),
+        ),
+        "attrib" => Reply::Frames(vec![
+            Reply::Attribute(vec![(
+                Reply::bulk("key-popularity"),
+                Reply::Array(vec![Reply::bulk("key:123"), Reply::Integer(90)]),
+            )]),
+            Reply::bulk("Some real reply following the attribute"),
+        ]),
+        "push" if resp < 3 => {
+            return Err(CmdError::err("RESP2 is not supported by this command"))
+        }
+        "push" => Reply::Frames(vec![
+            Reply::Push(vec![Reply::bulk("server-cpu-usage"), Reply::Integer(42)]),
+            Reply::bulk("Some real reply following the push reply"),
+        ]),
+        "verbatim" => Reply::Verbatim("This is a verbatim\nstring".into()),
+        "true" => Reply::Bool(true),
+        "false" => Reply::Bool(false),
+        _ => return Err(CmdError::err(
+            "Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        )),
+    })
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server

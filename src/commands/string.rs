@@ -173,10 +173,13 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// MGET key [key ...]
 pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let values = ctx.db().mget(&args[1..])?;
-    Ok(Reply::Array(
-        values.into_iter().map(Reply::opt_bulk).collect(),
-    ))
+    // Encoded once, value by value, into the buffer that is sent: the
+    // reply never exists twice in memory.
+    let resp = ctx.session.resp;
+    let mut out = crate::protocol::reply::EncodedBuilder::new();
+    out.array_header(args.len() - 1);
+    ctx.db().mget_each(&args[1..], |v| out.opt_bulk(v, resp))?;
+    Ok(out.finish())
 }
 
 /// Key/value argument pairs.

@@ -101,7 +101,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("client", -2, LOADING | STALE, NONE, "connection", "Manages client connections.", client::client),
     // Server.
     c("time", 1, FAST | LOADING | STALE, NONE, "server", "Returns the server time.", server::time),
-    c("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "Debugging helpers (SLEEP).", server::debug),
+    c("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE | EXCLUSIVE, NONE, "server", "Debugging helpers (SLEEP, PROTOCOL).", server::debug),
     c("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE, NONE, "server", "Stops the server.", server::shutdown),
     c("compact", 1, ADMIN | BLOCKING, NONE, "server", "Compacts the storage (kvrocks).", server::compact),
     c("info", -1, LOADING | STALE, NONE, "server", "Returns server information.", info::info),

@@ -14,8 +14,12 @@ pub enum Kind {
         /// Largest accepted value.
         max: i64,
     },
-    /// A size in bytes, with optional `k`/`kb`/`m`/`mb`/`g`/`gb` suffix.
-    Memory,
+    /// A size in bytes, with optional `k`/`kb`/`m`/`mb`/`g`/`gb` suffix
+    /// (powers of 1024, as in kvrocks), at least `min`.
+    Memory {
+        /// Smallest accepted value, in bytes.
+        min: i64,
+    },
     /// `yes` or `no`.
     Bool,
     /// Any string.
@@ -52,14 +56,20 @@ const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
 
+const fn memory(min: i64) -> Kind {
+    Kind::Memory { min }
+}
+
 const I32: i64 = i32::MAX as i64;
+/// One MiB: the floor of the protocol size limits, as in Redis.
+const MIB: i64 = 1024 * 1024;
 
 /// Every key ferrocks understands. Defaults match `conf/ferrocks.conf`.
 pub static KEYS: &[KeyDef] = &[
     key("bind", "127.0.0.1", Kind::List, false),
     key("port", "6666", int(0, 65535), false),
     key("dir", "./data", Kind::Str, false),
-    key("workers", "0", int(0, 256), false),
+    key("workers", "0", int(0, 256), true),
     key("daemonize", "no", Kind::Enum(&["no"]), false),
     key(
         "supervised",
@@ -69,16 +79,21 @@ pub static KEYS: &[KeyDef] = &[
     ),
     key("pidfile", "", Kind::Str, false),
     key("cluster-enabled", "no", Kind::Bool, false),
+    key("persist-cluster-nodes-enabled", "yes", Kind::Bool, true),
+    key("resp3-enabled", "yes", Kind::Bool, true),
+    key("txn-context-enabled", "no", Kind::Bool, true),
+    key("repl-namespace-enabled", "no", Kind::Bool, true),
     key("requirepass", "", Kind::Str, true),
     key("masterauth", "", Kind::Str, true),
     key("maxclients", "10000", int(1, 1_000_000), true),
     key("timeout", "0", int(0, I32), true),
     key("tcp-backlog", "511", int(1, 65535), false),
-    key("proto-max-bulk-len", "536870912", Kind::Memory, true),
+    key("proto-max-bulk-len", "536870912", memory(MIB), true),
+    key("client-query-buffer-limit", "1073741824", memory(MIB), true),
     key(
         "client-output-buffer-limit-bytes",
         "1048576",
-        Kind::Memory,
+        memory(0),
         true,
     ),
     key(
@@ -100,7 +115,7 @@ pub static KEYS: &[KeyDef] = &[
         "rocksdb.compression",
         "lz4",
         Kind::Enum(&["no", "snappy", "lz4", "zstd", "zlib"]),
-        false,
+        true,
     ),
     key("rocksdb.max_background_jobs", "4", int(1, 64), false),
     key("rocksdb.max_subcompactions", "2", int(1, 64), false),
@@ -162,7 +177,8 @@ pub fn find(name: &str) -> Option<&'static KeyDef> {
     KEYS.iter().find(|k| k.name == name)
 }
 
-/// Parses a memory size such as `512mb`, `1gb`, `4096` into bytes.
+/// Parses a memory size such as `512mb`, `100M`, `1gb`, `4096` into
+/// bytes. Units are powers of 1024 with or without the `b`, as in kvrocks.
 pub fn parse_memory(text: &str) -> Option<i64> {
     let lower = text.trim().to_ascii_lowercase();
     let digits_end = lower
@@ -172,12 +188,9 @@ pub fn parse_memory(text: &str) -> Option<i64> {
     let n: i64 = num.parse().ok()?;
     let mul: i64 = match unit {
         "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
+        "k" | "kb" => 1 << 10,
+        "m" | "mb" => 1 << 20,
+        "g" | "gb" => 1 << 30,
         _ => return None,
     };
     n.checked_mul(mul)
@@ -199,10 +212,18 @@ impl KeyDef {
                 }
                 Ok(n.to_string())
             }
-            Kind::Memory => parse_memory(value)
-                .filter(|n| *n >= 0)
-                .map(|n| n.to_string())
-                .ok_or_else(|| format!("argument must be a memory value: '{value}'")),
+            Kind::Memory { min } => {
+                let n = parse_memory(value)
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| format!("argument must be a memory value: '{value}'"))?;
+                if n < min {
+                    return Err(format!(
+                        "argument must be between {min} and {} inclusive",
+                        i64::MAX
+                    ));
+                }
+                Ok(n.to_string())
+            }
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "yes" => Ok("yes".into()),
                 "no" => Ok("no".into()),
@@ -250,7 +271,9 @@ mod tests {
     #[test]
     fn memory_units() {
         assert_eq!(parse_memory("512mb"), Some(512 << 20));
-        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("1k"), Some(1024));
+        assert_eq!(parse_memory("100M"), Some(104_857_600));
+        assert_eq!(parse_memory("2G"), Some(2 << 30));
         assert_eq!(parse_memory("x"), None);
     }
 }

@@ -57,6 +57,31 @@ pub struct Config {
     pub namespaces: BTreeMap<String, String>,
     /// The file this was loaded from, if any (`CONFIG REWRITE` target).
     pub path: Option<PathBuf>,
+    /// Where each key was last set (`file:line`, `command line`,
+    /// `CONFIG SET`), oldest first; names the culprit of a conflict.
+    places: Vec<(&'static str, String)>,
+}
+
+/// Pairs of keys where the first must not be larger than the second.
+const ORDERED_PAIRS: &[(&str, &str)] = &[
+    ("migrate-batch-size-min-kb", "migrate-batch-size-max-kb"),
+    ("proto-max-bulk-len", "client-query-buffer-limit"),
+    (
+        "rocksdb.level0_slowdown_writes_trigger",
+        "rocksdb.level0_stop_writes_trigger",
+    ),
+];
+
+/// Values of two keys that contradict each other.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{reason}")]
+pub struct Conflict {
+    /// The key blamed: the one of the pair that was set last.
+    pub key: &'static str,
+    /// Where the blamed key was set, if anywhere but the defaults.
+    pub place: Option<String>,
+    /// What is wrong, naming both keys and values.
+    pub reason: String,
 }
 
 impl Default for Config {
@@ -69,6 +94,7 @@ impl Default for Config {
             rename_commands: Vec::new(),
             namespaces: BTreeMap::new(),
             path: None,
+            places: Vec::new(),
         }
     }
 }
@@ -97,12 +123,12 @@ impl Config {
                 else {
                     continue;
                 };
-                if let Some(w) =
-                    cfg.apply(&entry.key, &entry.values)
-                        .map_err(|reason| ConfigError::Bad {
-                            place: place.clone(),
-                            reason,
-                        })?
+                if let Some(w) = cfg
+                    .apply(&entry.key, &entry.values, &place)
+                    .map_err(|reason| ConfigError::Bad {
+                        place: place.clone(),
+                        reason,
+                    })?
                 {
                     warnings.push(format!("{place}: {w}"));
                 }
@@ -117,7 +143,7 @@ impl Config {
                 values
             };
             if let Some(w) = cfg
-                .apply(&k.to_ascii_lowercase(), &values)
+                .apply(&k.to_ascii_lowercase(), &values, "command line")
                 .map_err(|reason| ConfigError::Bad {
                     place: "command line".into(),
                     reason,
@@ -126,12 +152,20 @@ impl Config {
                 warnings.push(format!("command line: {w}"));
             }
         }
-        cfg.check()?;
+        cfg.validate().map_err(|c| ConfigError::Bad {
+            place: c.place.unwrap_or_else(|| "config".into()),
+            reason: c.reason,
+        })?;
         Ok((cfg, warnings))
     }
 
     /// Applies one `key values...` entry; `Ok(Some(warning))` for unknown keys.
-    fn apply(&mut self, key: &str, values: &[String]) -> Result<Option<String>, String> {
+    fn apply(
+        &mut self,
+        key: &str,
+        values: &[String],
+        place: &str,
+    ) -> Result<Option<String>, String> {
         if key == "rename-command" {
             return match values {
                 [old, new] => {
@@ -172,18 +206,48 @@ impl Config {
             .normalise(&joined)
             .map_err(|e| format!("'{key}': {e}"))?;
         self.values.insert(def.name, value);
+        self.set_place(def.name, place);
         Ok(None)
     }
 
-    /// Cross-key checks done once after loading.
-    fn check(&self) -> Result<(), ConfigError> {
-        let min = self.int("migrate-batch-size-min-kb");
-        let max = self.int("migrate-batch-size-max-kb");
-        if min > max {
-            return Err(ConfigError::Bad {
-                place: "config".into(),
-                reason: "migrate-batch-size-min-kb is larger than migrate-batch-size-max-kb".into(),
-            });
+    fn set_place(&mut self, key: &'static str, place: &str) {
+        self.places.retain(|(k, _)| *k != key);
+        self.places.push((key, place.to_string()));
+    }
+
+    /// Position of `key` in `places` (None when it has its default).
+    fn set_order(&self, key: &str) -> Option<usize> {
+        self.places.iter().position(|(k, _)| *k == key)
+    }
+
+    /// Checks the keys that constrain each other. The one validator used
+    /// at start-up, by `CONFIG SET` (on the candidate values) and before
+    /// `CONFIG REWRITE` writes anything.
+    pub fn validate(&self) -> Result<(), Conflict> {
+        for &(low, high) in ORDERED_PAIRS {
+            let (lv, hv) = (self.int(low), self.int(high));
+            if lv <= hv {
+                continue;
+            }
+            let low_last = self.set_order(low) > self.set_order(high);
+            let (key, reason) = if low_last {
+                (
+                    low,
+                    format!("'{low}' ({lv}) must not be larger than '{high}' ({hv})"),
+                )
+            } else {
+                (
+                    high,
+                    format!("'{high}' ({hv}) must not be smaller than '{low}' ({lv})"),
+                )
+            };
+            let key = keys::find(key).map(|d| d.name).unwrap_or(low);
+            let place = self
+                .places
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, p)| p.clone());
+            return Err(Conflict { key, place, reason });
         }
         Ok(())
     }
@@ -222,6 +286,7 @@ impl Config {
             .normalise(value)
             .map_err(|e| SetError::BadValue(lower.clone(), e))?;
         self.values.insert(def.name, value);
+        self.set_place(def.name, "CONFIG SET");
         Ok(())
     }
 
@@ -251,6 +316,10 @@ impl Config {
                 reason: "The server is running without a config file".into(),
             });
         };
+        self.validate().map_err(|c| ConfigError::Bad {
+            place: "CONFIG REWRITE".into(),
+            reason: c.reason,
+        })?;
         let old = std::fs::read_to_string(path).unwrap_or_default();
         let new = file::rewrite(&old, self);
         file::write_atomically(path, &new).map_err(|source| ConfigError::Io {
@@ -296,5 +365,26 @@ mod tests {
             Err(SetError::Immutable("port".into()))
         );
         assert!(matches!(cfg.set("nope", "1"), Err(SetError::Unknown(_))));
+    }
+
+    #[test]
+    fn conflicts_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.conf");
+        std::fs::write(
+            &p,
+            "port 7000\nmigrate-batch-size-min-kb 64\nmigrate-batch-size-max-kb 32\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&p), &[]).unwrap_err().to_string();
+        assert!(err.contains("f.conf:3"), "{err}");
+        assert!(err.contains("migrate-batch-size-max-kb"), "{err}");
+
+        let mut cfg = Config::default();
+        cfg.set("migrate-batch-size-max-kb", "1").unwrap();
+        let c = cfg.validate().unwrap_err();
+        assert_eq!(c.key, "migrate-batch-size-max-kb");
+        cfg.set("migrate-batch-size-max-kb", "16").unwrap();
+        assert!(cfg.validate().is_ok());
     }
 }

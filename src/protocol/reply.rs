@@ -30,6 +30,21 @@ pub enum Reply {
     Bool(bool),
     /// Verbatim text (`INFO`, `CLIENT INFO`): a bulk in RESP2, `=` in RESP3.
     Verbatim(String),
+    /// A number too big for an integer: a bulk in RESP2, `(` in RESP3.
+    BigNumber(String),
+    /// Out-of-band data: `>` in RESP3, an array in RESP2.
+    Push(Vec<Reply>),
+    /// Attributes describing the reply that follows: `|` in RESP3, nothing
+    /// at all in RESP2 (older clients never see them).
+    Attribute(Vec<(Reply, Reply)>),
+    /// Several frames sent back to back for one command (an attribute or
+    /// a push message before the real reply).
+    Frames(Vec<Reply>),
+    /// A reply already encoded for the session's protocol version, as
+    /// pieces sent one after the other: a large reply is built once, in
+    /// its final form, with big values as views of the buffers they were
+    /// read into, and written as is.
+    Encoded(Vec<Bytes>),
 }
 
 impl Reply {
@@ -139,7 +154,85 @@ impl Reply {
                     bulk(out, text.as_bytes())
                 }
             }
+            Reply::BigNumber(digits) => {
+                if resp >= 3 {
+                    line(out, b'(', digits.as_bytes())
+                } else {
+                    bulk(out, digits.as_bytes())
+                }
+            }
+            Reply::Push(items) => {
+                int_line(out, if resp >= 3 { b'>' } else { b'*' }, items.len() as i64);
+                for item in items {
+                    item.encode(resp, out);
+                }
+            }
+            Reply::Attribute(pairs) => {
+                if resp >= 3 {
+                    int_line(out, b'|', pairs.len() as i64);
+                    for (k, v) in pairs {
+                        k.encode(resp, out);
+                        v.encode(resp, out);
+                    }
+                }
+            }
+            Reply::Frames(frames) => {
+                for f in frames {
+                    f.encode(resp, out);
+                }
+            }
+            Reply::Encoded(pieces) => {
+                for p in pieces {
+                    out.put_slice(p)
+                }
+            }
         }
+    }
+}
+
+/// Builds a [`Reply::Encoded`] piece by piece: small parts are gathered in
+/// one buffer, big values are kept as the views they arrived as.
+#[derive(Debug, Default)]
+pub struct EncodedBuilder {
+    pieces: Vec<Bytes>,
+    small: BytesMut,
+}
+
+/// Values at least this big are not copied into the gathering buffer.
+const SEPARATE_PIECE: usize = 16 * 1024;
+
+impl EncodedBuilder {
+    /// An empty reply.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the header of an array of `len` elements.
+    pub fn array_header(&mut self, len: usize) {
+        int_line(&mut self.small, b'*', len as i64);
+    }
+
+    /// Adds a bulk string, or the nil of protocol `resp` when absent.
+    pub fn opt_bulk(&mut self, data: Option<Bytes>, resp: u8) {
+        match data {
+            Some(d) if d.len() >= SEPARATE_PIECE => {
+                int_line(&mut self.small, b'$', d.len() as i64);
+                self.pieces.push(self.small.split().freeze());
+                self.pieces.push(d);
+                self.small.put_slice(b"\r\n");
+            }
+            Some(d) => bulk(&mut self.small, &d),
+            None if resp >= 3 => self.small.put_slice(b"_\r\n"),
+            None => self.small.put_slice(b"$-1\r\n"),
+        }
+    }
+
+    /// The finished reply.
+    pub fn finish(mut self) -> Reply {
+        if !self.small.is_empty() {
+            self.pieces.push(self.small.freeze());
+        }
+        Reply::Encoded(self.pieces)
     }
 }
 

@@ -36,19 +36,38 @@ pub enum ProtocolError {
     /// An inline request with an unterminated quote.
     #[error("Protocol error: unbalanced quotes in request")]
     UnbalancedQuotes,
+    /// A client that has not authenticated sent a multibulk with more than
+    /// [`UNAUTH_MAX_MULTIBULK_LEN`] elements.
+    #[error("Protocol error: unauthenticated multibulk length")]
+    UnauthenticatedMultibulkLength,
+    /// A client that has not authenticated sent a bulk longer than
+    /// [`UNAUTH_MAX_BULK_LEN`].
+    #[error("Protocol error: unauthenticated bulk length")]
+    UnauthenticatedBulkLength,
 }
+
+/// Most arguments a client that has not authenticated may send in one
+/// request (AUTH and HELLO need far fewer), as in Redis.
+pub const UNAUTH_MAX_MULTIBULK_LEN: i64 = 10;
+/// Longest bulk a client that has not authenticated may send, as in Redis.
+pub const UNAUTH_MAX_BULK_LEN: i64 = 16 * 1024;
 
 /// Limits applied while decoding; they come from the config.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest bulk argument accepted (`proto-max-bulk-len`).
     pub max_bulk_len: i64,
+    /// False until the client has authenticated when a password is
+    /// required: then requests are held to the small pre-auth limits, so an
+    /// unknown peer cannot make the server buffer large requests.
+    pub authenticated: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_bulk_len: 512 * 1024 * 1024,
+            authenticated: true,
         }
     }
 }
@@ -66,14 +85,12 @@ pub struct RequestDecoder {
     pending_bulk: Option<usize>,
 }
 
+/// Finds the `\r` that ends a multibulk or bulk header line. A header is
+/// terminated by CRLF only: like Redis, a bare `\n` is part of the line and
+/// makes its number invalid. `None` until a `\r` and one more byte arrived.
 fn find_crlf(buf: &[u8]) -> Option<usize> {
-    memchr_newline(buf).map(|nl| {
-        if nl > 0 && buf[nl - 1] == b'\r' {
-            nl - 1
-        } else {
-            nl
-        }
-    })
+    let cr = buf.iter().position(|&b| b == b'\r')?;
+    (cr + 1 < buf.len()).then_some(cr)
 }
 
 fn memchr_newline(buf: &[u8]) -> Option<usize> {
@@ -101,6 +118,12 @@ impl RequestDecoder {
         self.pending_bulk.map(|n| n + 2)
     }
 
+    /// Bytes held by the arguments of the request being decoded; together
+    /// with the read buffer this is the client's query buffer.
+    pub fn held_bytes(&self) -> usize {
+        self.args.iter().map(|a| a.len()).sum()
+    }
+
     /// Decodes the next complete request from `buf`, consuming its bytes.
     /// Returns `Ok(None)` when more bytes are needed. An empty inline line
     /// yields `Some(vec![])`, which callers skip.
@@ -125,6 +148,9 @@ impl RequestDecoder {
             let count = parse_header_int(&buf[1..end])
                 .filter(|n| *n <= MAX_MULTIBULK_LEN)
                 .ok_or(ProtocolError::InvalidMultibulkLength)?;
+            if !limits.authenticated && count > UNAUTH_MAX_MULTIBULK_LEN {
+                return Err(ProtocolError::UnauthenticatedMultibulkLength);
+            }
             skip_line(buf, end);
             if count <= 0 {
                 return Ok(Some(Vec::new()));
@@ -156,6 +182,9 @@ impl RequestDecoder {
                     let len = parse_header_int(&buf[1..end])
                         .filter(|n| *n >= 0 && *n <= limits.max_bulk_len)
                         .ok_or(ProtocolError::InvalidBulkLength)?;
+                    if !limits.authenticated && len > UNAUTH_MAX_BULK_LEN {
+                        return Err(ProtocolError::UnauthenticatedBulkLength);
+                    }
                     skip_line(buf, end);
                     self.pending_bulk = Some(len as usize);
                     len as usize
@@ -174,14 +203,9 @@ impl RequestDecoder {
     }
 }
 
-/// Consumes a header line ending at `end` (which points at `\r` or `\n`).
+/// Consumes a header line whose `\r` is at `end`, with the byte after it.
 fn skip_line(buf: &mut BytesMut, end: usize) {
-    let nl = if buf.get(end) == Some(&b'\r') {
-        end + 2
-    } else {
-        end + 1
-    };
-    buf.advance(nl.min(buf.len()));
+    buf.advance((end + 2).min(buf.len()));
 }
 
 fn decode_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
@@ -325,6 +349,42 @@ mod tests {
         assert_eq!(
             decode_all(b"set a \"b\r\n"),
             Err(ProtocolError::UnbalancedQuotes)
+        );
+    }
+
+    #[test]
+    fn header_needs_crlf() {
+        assert_eq!(
+            decode_all(b"*1\n$4\r\nPING\r\n"),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
+        assert_eq!(
+            decode_all(b"*1\r\n$4\nPING\r\n"),
+            Err(ProtocolError::InvalidBulkLength)
+        );
+        // Without any CR yet, the decoder waits for more bytes.
+        assert_eq!(decode_all(b"*1\n"), Ok(vec![]));
+    }
+
+    #[test]
+    fn unauthenticated_limits() {
+        let limits = Limits {
+            authenticated: false,
+            ..Limits::default()
+        };
+        let decode = |input: &[u8]| {
+            let mut buf = BytesMut::from(input);
+            RequestDecoder::new().decode(&mut buf, &limits)
+        };
+        assert!(decode(b"*10\r\n").is_ok());
+        assert_eq!(
+            decode(b"*11\r\n"),
+            Err(ProtocolError::UnauthenticatedMultibulkLength)
+        );
+        assert!(decode(b"*2\r\n$4\r\nAUTH\r\n$16384\r\n").is_ok());
+        assert_eq!(
+            decode(b"*2\r\n$4\r\nAUTH\r\n$16385\r\n"),
+            Err(ProtocolError::UnauthenticatedBulkLength)
         );
     }
 

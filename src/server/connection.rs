@@ -14,12 +14,12 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::session::{ReplyMode, Session};
 use super::stats::Stats;
 use super::Server;
-use crate::protocol::{Limits, RequestDecoder};
+use crate::protocol::{Limits, Reply, RequestDecoder};
 
 /// A read buffer starts this small and is given back to this size after a
 /// large request, so idle connections stay cheap.
@@ -30,6 +30,18 @@ const KEEP_READ_BUFFER: usize = 16 * 1024;
 const KEEP_WRITE_BUFFER: usize = 64 * 1024;
 /// Largest single step when growing the read buffer for a big bulk.
 const MAX_GROW_STEP: usize = 16 * 1024 * 1024;
+
+/// How long, and how many bytes, a connection closed for a protocol error
+/// keeps discarding its client's input so the error reply gets through.
+const LINGER_TIME: Duration = Duration::from_secs(1);
+const LINGER_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Pre-encoded replies at least this big bypass the write buffer.
+const DIRECT_WRITE: usize = 64 * 1024;
+
+fn reply_len(pieces: &[bytes::Bytes]) -> usize {
+    pieces.iter().map(bytes::Bytes::len).sum()
+}
 
 /// Serves one accepted socket until it closes, is killed, or the server
 /// shuts down.
@@ -64,6 +76,9 @@ pub async fn serve(server: Arc<Server>, socket: TcpStream, peer: SocketAddr) {
     };
     if let Err(e) = conn.run().await {
         debug!("client {} closed: {}", id, e);
+        if matches!(e, CloseReason::Protocol) {
+            conn.linger().await;
+        }
     }
     server.clients.unregister(id);
 }
@@ -94,6 +109,8 @@ enum CloseReason {
     Quit,
     #[error("applying pipelined writes failed")]
     WriteFailed,
+    #[error("query buffer of {0} bytes is over client-query-buffer-limit")]
+    QueryBufferLimit(usize),
 }
 
 impl Connection {
@@ -106,15 +123,54 @@ impl Connection {
                 return Err(CloseReason::Killed);
             }
             self.read_more().await?;
+            self.check_query_buffer()?;
         }
+    }
+
+    /// After a protocol error reply: ends the write side, then reads and
+    /// discards what the client still sends (bounded in time and bytes),
+    /// so closing with unread input does not reset the connection and
+    /// destroy the error reply before the client reads it.
+    async fn linger(&mut self) {
+        let _ = self.socket.shutdown().await;
+        let mut sink = [0u8; 16 * 1024];
+        let mut left = LINGER_MAX_BYTES;
+        let deadline = tokio::time::Instant::now() + LINGER_TIME;
+        while left > 0 {
+            match tokio::time::timeout_at(deadline, self.socket.read(&mut sink)).await {
+                Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+                _ => break,
+            }
+        }
+    }
+
+    /// Closes a client whose unprocessed input (read buffer plus the
+    /// arguments of a half-received request) is over
+    /// `client-query-buffer-limit`, so no single client can make the
+    /// server hold an unbounded request.
+    fn check_query_buffer(&self) -> Result<(), CloseReason> {
+        let held = self.rbuf.len() + self.decoder.held_bytes();
+        let limit = self.server.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
+        if held > limit {
+            warn!(
+                "closing client {} ({}) that reached max query buffer length ({} bytes)",
+                self.session.shared.id, self.session.shared.addr, held
+            );
+            return Err(CloseReason::QueryBufferLimit(held));
+        }
+        Ok(())
     }
 
     /// Executes every complete request in the read buffer.
     async fn process_buffered(&mut self) -> Result<(), CloseReason> {
-        let limits = Limits {
-            max_bulk_len: self.server.hot.max_bulk_len.load(Ordering::Relaxed),
-        };
+        let max_bulk_len = self.server.hot.max_bulk_len.load(Ordering::Relaxed);
         loop {
+            // Re-read per request: an AUTH earlier in the same pipeline
+            // lifts the pre-auth limits for what follows it.
+            let limits = Limits {
+                max_bulk_len,
+                authenticated: self.session.authenticated,
+            };
             let args = match self.decoder.decode(&mut self.rbuf, &limits) {
                 Ok(Some(args)) => args,
                 Ok(None) => break,
@@ -129,9 +185,17 @@ impl Connection {
                 continue;
             }
             self.session.shared.touch();
+            if self.server.pauses.active() {
+                self.wait_for_pause(&args).await?;
+            }
             let reply = crate::commands::execute(&self.server, &mut self.session, args);
             if self.should_reply() {
-                reply.encode(self.session.resp, &mut self.wbuf);
+                match reply {
+                    Reply::Encoded(pieces) if reply_len(&pieces) >= DIRECT_WRITE => {
+                        self.write_pieces(&pieces).await?
+                    }
+                    reply => reply.encode(self.session.resp, &mut self.wbuf),
+                }
             }
             if self.session.close_after_reply {
                 self.flush().await?;
@@ -188,6 +252,40 @@ impl Connection {
             .fetch_add(self.wbuf.len() as u64, Ordering::Relaxed);
         self.wbuf.clear();
         self.session.shared.omem.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Holds the next command while a CLIENT PAUSE covers it; replies to
+    /// earlier commands go out first.
+    async fn wait_for_pause(&mut self, args: &[bytes::Bytes]) -> Result<(), CloseReason> {
+        let write = crate::commands::may_write(&self.server, &self.session, args);
+        let namespace = self.session.namespace_name();
+        if self.server.pauses.held_until(&namespace, write).is_none() {
+            return Ok(());
+        }
+        self.flush().await?;
+        let server = self.server.clone();
+        let shared = self.session.shared.clone();
+        tokio::select! {
+            _ = server.pauses.wait_until_free(&namespace, write) => Ok(()),
+            _ = shared.kill_notify.notified() => Err(CloseReason::Killed),
+        }
+    }
+
+    /// Sends a large pre-encoded reply as it is, after what is already
+    /// buffered, instead of copying it into the write buffer.
+    async fn write_pieces(&mut self, pieces: &[bytes::Bytes]) -> Result<(), CloseReason> {
+        self.flush().await?;
+        let total = reply_len(pieces);
+        self.session.shared.omem.store(total, Ordering::Relaxed);
+        for p in pieces {
+            self.socket.write_all(p).await?;
+        }
+        self.session.shared.omem.store(0, Ordering::Relaxed);
+        self.server
+            .stats
+            .net_output_bytes
+            .fetch_add(total as u64, Ordering::Relaxed);
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 pub mod clients;
 pub mod connection;
 pub mod cursors;
+pub mod pause;
 pub mod session;
 pub mod slowlog;
 pub mod stats;
@@ -58,6 +59,8 @@ pub struct HotSettings {
     pub output_limit: AtomicU64,
     /// True when requirepass is set.
     pub auth_required: AtomicBool,
+    /// client-query-buffer-limit (bytes).
+    pub query_buffer_limit: AtomicU64,
 }
 
 impl HotSettings {
@@ -79,6 +82,10 @@ impl HotSettings {
         );
         self.auth_required
             .store(!cfg.get("requirepass").is_empty(), Ordering::Relaxed);
+        self.query_buffer_limit.store(
+            cfg.int("client-query-buffer-limit") as u64,
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -115,6 +122,8 @@ pub struct Server {
     pub migrations: Mutex<Vec<std::sync::Arc<crate::cluster::migrate::job::MigrationStatus>>>,
     /// Slot imports running on this node (destination side).
     pub imports: crate::cluster::import::ImportRegistry,
+    /// CLIENT PAUSE state.
+    pub pauses: pause::PauseTable,
     self_ref: std::sync::OnceLock<std::sync::Weak<Server>>,
     shutdown_tx: watch::Sender<bool>,
 }
@@ -139,6 +148,7 @@ impl Server {
             slot_gates: Default::default(),
             migrations: Mutex::new(Vec::new()),
             imports: Default::default(),
+            pauses: Default::default(),
             self_ref: std::sync::OnceLock::new(),
             cluster,
             storage,

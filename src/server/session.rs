@@ -63,6 +63,11 @@ pub const DEFAULT_NAMESPACE: &str = "__namespace";
 impl Session {
     /// A fresh session; `auth_required` comes from requirepass.
     pub fn new(shared: Arc<ClientShared>, auth_required: bool) -> Session {
+        if !auth_required {
+            // Without a password every client is the administrator in the
+            // default namespace; otherwise AUTH decides.
+            *shared.namespace.lock() = DEFAULT_NAMESPACE.to_string();
+        }
         Session {
             shared,
             namespace: Vec::new(),

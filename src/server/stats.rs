@@ -23,6 +23,14 @@ pub struct Stats {
     /// Error replies sent.
     pub error_replies: AtomicU64,
     ops_sample: Mutex<(std::time::Instant, u64, u64)>,
+    storage_sample: Mutex<StorageSample>,
+}
+
+/// The last sample of storage operation totals and the rates derived.
+struct StorageSample {
+    at: std::time::Instant,
+    totals: crate::storage::OpTotals,
+    rates: crate::storage::OpTotals,
 }
 
 impl Default for Stats {
@@ -37,6 +45,11 @@ impl Default for Stats {
             keyspace_misses: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             ops_sample: Mutex::new((std::time::Instant::now(), 0, 0)),
+            storage_sample: Mutex::new(StorageSample {
+                at: std::time::Instant::now(),
+                totals: Default::default(),
+                rates: Default::default(),
+            }),
         }
     }
 }
@@ -75,5 +88,25 @@ impl Stats {
             *s = (now, total, rate);
         }
         s.2
+    }
+
+    /// RocksDB operations per second (put, get, seek, next), from totals
+    /// read now; a new sample is taken at most once a second.
+    pub fn storage_rates(&self, totals: crate::storage::OpTotals) -> crate::storage::OpTotals {
+        let now = std::time::Instant::now();
+        let mut s = self.storage_sample.lock();
+        let elapsed = now.duration_since(s.at).as_secs_f64();
+        if elapsed >= 1.0 {
+            let rate = |new: u64, old: u64| (new.saturating_sub(old) as f64 / elapsed) as u64;
+            s.rates = crate::storage::OpTotals {
+                put: rate(totals.put, s.totals.put),
+                get: rate(totals.get, s.totals.get),
+                seek: rate(totals.seek, s.totals.seek),
+                next: rate(totals.next, s.totals.next),
+            };
+            s.at = now;
+            s.totals = totals;
+        }
+        s.rates
     }
 }

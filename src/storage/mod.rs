@@ -69,6 +69,21 @@ pub struct Storage {
     sync_writes: AtomicBool,
     version_counter: AtomicU64,
     _cache: Cache,
+    /// The options the database was opened with; they hold its statistics.
+    db_opts: Options,
+}
+
+/// Running totals of RocksDB operations since the database opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpTotals {
+    /// Keys written (puts, merges, deletes in batches).
+    pub put: u64,
+    /// Keys read by point lookups.
+    pub get: u64,
+    /// Iterator seeks.
+    pub seek: u64,
+    /// Iterator steps.
+    pub next: u64,
 }
 
 fn compression(name: &str) -> DBCompressionType {
@@ -125,6 +140,10 @@ impl Storage {
         db_opts.set_wal_ttl_seconds(cfg.int("rocksdb.wal_ttl_seconds") as u64);
         db_opts.set_wal_size_limit_mb(cfg.int("rocksdb.wal_size_limit_mb") as u64);
         db_opts.set_stats_dump_period_sec(cfg.int("rocksdb.stats_dump_period_sec") as u32);
+        // Tickers only (no histograms or timers): the cheap level that
+        // still counts keys written/read and iterator seeks/nexts for INFO.
+        db_opts.enable_statistics();
+        db_opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
 
         let descriptors = Cf::ALL.iter().map(|cf| {
             let mut opts = cf_base.clone();
@@ -142,6 +161,7 @@ impl Storage {
             sync_writes: AtomicBool::new(cfg.bool("rocksdb.write_options.sync")),
             version_counter: AtomicU64::new(seed),
             _cache: cache,
+            db_opts,
         })
     }
 
@@ -197,6 +217,34 @@ impl Storage {
     /// Changes whether writes fsync the WAL (`rocksdb.write_options.sync`).
     pub fn set_sync_writes(&self, sync: bool) {
         self.sync_writes.store(sync, Ordering::Relaxed);
+    }
+
+    /// Operation totals from RocksDB's statistics (INFO's per-second rates
+    /// are derived from them).
+    pub fn op_totals(&self) -> OpTotals {
+        use rocksdb::statistics::Ticker;
+        OpTotals {
+            put: self.db_opts.get_ticker_count(Ticker::NumberKeysWritten),
+            get: self.db_opts.get_ticker_count(Ticker::NumberKeysRead),
+            seek: self.db_opts.get_ticker_count(Ticker::NumberDbSeek),
+            next: self.db_opts.get_ticker_count(Ticker::NumberDbNext),
+        }
+    }
+
+    /// Changes the compression of files written from now on in every
+    /// column family (`rocksdb.compression` at run time); existing files
+    /// keep theirs until compaction rewrites them.
+    pub fn set_compression(&self, name: &str) -> Result<(), StorageError> {
+        let option = match compression(name) {
+            DBCompressionType::None => "kNoCompression",
+            DBCompressionType::Zstd => "kZSTD",
+            _ => "kLZ4Compression",
+        };
+        for cf in Cf::ALL {
+            self.db
+                .set_options_cf(self.cf(cf), &[("compression", option)])?;
+        }
+        Ok(())
     }
 
     /// A fresh, increasing version for re-created composite keys.

@@ -140,16 +140,25 @@ impl Db<'_> {
         );
     }
 
-    /// MGET: values of string keys, `None` for missing or other types.
-    pub fn mget(&self, keys: &[impl AsRef<[u8]>]) -> TypeResult<Vec<Option<Vec<u8>>>> {
-        keys.iter()
-            .map(|k| match self.read_meta(k.as_ref())? {
+    /// MGET without collecting: `each` gets every key's string value in
+    /// order (`None` for missing keys and other types) as a view of the
+    /// buffer it was read into, so a caller can assemble a large reply
+    /// without copying values a second time.
+    pub fn mget_each(
+        &self,
+        keys: &[impl AsRef<[u8]>],
+        mut each: impl FnMut(Option<bytes::Bytes>),
+    ) -> TypeResult<()> {
+        for k in keys {
+            match self.read_meta(k.as_ref())? {
                 Some(m) if m.header.dtype == DataType::String => {
-                    Ok(Some(metadata::string_value(&m.raw).to_vec()))
+                    let start = m.raw.len() - metadata::string_value(&m.raw).len();
+                    each(Some(bytes::Bytes::from(m.raw).slice(start..)))
                 }
-                _ => Ok(None),
-            })
-            .collect()
+                _ => each(None),
+            }
+        }
+        Ok(())
     }
 
     /// MSET / MSETNX: writes all pairs atomically; with `only_if_none_exist`

@@ -381,9 +381,15 @@ impl Node {
 
     /// Like [`Node::start`] with more `--key value` arguments.
     pub fn start_with(args: &[(&str, &str)]) -> Node {
-        let mut all = vec![("cluster-enabled", "yes")];
-        all.extend_from_slice(args);
-        let server = Server::start_with(&all);
+        // A config file of its own, as in production: NAMESPACE and
+        // CONFIG REWRITE need one.
+        let mut opts = crate::common::Options::new()
+            .config("# cluster node\n")
+            .arg("cluster-enabled", "yes");
+        for (k, v) in args {
+            opts = opts.arg(k, v);
+        }
+        let server = Server::start_opts(opts);
         let id = random_node_id();
         let mut con = server.client();
         let reply: String = qq(&mut con, &["CLUSTERX", "SETNODEID", &id]);

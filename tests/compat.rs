@@ -1,0 +1,247 @@
+//! Server-surface details kvrocks and Redis clients depend on: HELLO
+//! forms and `resp3-enabled`, DEBUG PROTOCOL (byte-compared with a real
+//! redis-server), COMMAND INFO after renames, INFO fields exporters read,
+//! and the config keys kvrocks files carry.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{free_port, q, q_err, wait_until, Options, Raw, Server};
+
+/// A `redis-server` started for comparison, stopped on drop.
+struct Reference {
+    child: Child,
+    port: u16,
+}
+
+impl Reference {
+    fn start() -> Reference {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--enable-debug-command",
+                "yes",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (make deps)");
+        assert!(
+            wait_until(Duration::from_secs(10), || std::net::TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "redis-server did not start"
+        );
+        Reference { child, port }
+    }
+}
+
+impl Drop for Reference {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The raw reply to `args` after switching the connection to `resp`.
+fn raw_reply(port: u16, resp: u8, args: &[&str]) -> String {
+    let mut r = Raw::connect(port);
+    if resp == 3 {
+        let hello = r.cmd(&["HELLO", "3"]);
+        assert!(hello.starts_with('%'), "HELLO 3 -> {hello}");
+    }
+    r.send_cmd(args);
+    // An attribute or push frame comes before the reply itself.
+    let mut out = r.read_reply();
+    if out.starts_with(b"|") || out.starts_with(b">") {
+        out.extend(r.read_reply());
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn debug_protocol_matches_redis() {
+    let reference = Reference::start();
+    let s = Server::start();
+    for resp in [2u8, 3] {
+        for kind in [
+            "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
+            "push", "verbatim", "true", "false", "nosuch",
+        ] {
+            let want = raw_reply(reference.port, resp, &["DEBUG", "PROTOCOL", kind]);
+            let got = raw_reply(s.port(), resp, &["DEBUG", "PROTOCOL", kind]);
+            assert_eq!(got, want, "DEBUG PROTOCOL {kind} over RESP{resp}");
+        }
+    }
+}
+
+#[test]
+fn hello_forms_and_resp3_switch() {
+    let s = Server::start_with(&[("requirepass", "pw")]);
+    // kvrocks's form: a password alone after AUTH.
+    let mut r = s.raw();
+    let hello = r.cmd(&["HELLO", "3", "AUTH", "pw"]);
+    assert!(hello.starts_with("%7\r\n"), "{hello}");
+    assert_eq!(r.cmd(&["GET", "nothing"]), "_\r\n");
+    // Redis's form, and a password alone followed by SETNAME.
+    let mut r = s.raw();
+    assert!(r
+        .cmd(&["HELLO", "3", "AUTH", "default", "pw"])
+        .starts_with('%'));
+    let mut r = s.raw();
+    assert!(r
+        .cmd(&["HELLO", "2", "AUTH", "pw", "SETNAME", "me"])
+        .starts_with("*14\r\n"));
+    assert_eq!(r.cmd(&["CLIENT", "GETNAME"]), "$2\r\nme\r\n");
+    let mut r = s.raw();
+    assert!(r
+        .cmd(&["HELLO", "3", "AUTH", "wrong"])
+        .starts_with("-WRONGPASS"));
+
+    // With resp3-enabled no, HELLO 3 is refused and RESP2 stays.
+    let mut admin = s.client_auth("pw");
+    let _: () = q(&mut admin, &["CONFIG", "SET", "resp3-enabled", "no"]);
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["AUTH", "pw"]), "+OK\r\n");
+    assert_eq!(
+        r.cmd(&["HELLO", "3"]),
+        "-NOPROTO unsupported protocol version\r\n"
+    );
+    assert_eq!(r.cmd(&["GET", "nothing"]), "$-1\r\n");
+    assert!(r.cmd(&["HELLO", "2"]).starts_with("*14\r\n"));
+    // A raw HELLO 3 then RESP2 commands, as go-redis does on refusal.
+    let mut r = s.raw();
+    assert!(r.cmd(&["HELLO", "3", "AUTH", "pw"]).starts_with("-NOPROTO"));
+    assert_eq!(r.cmd(&["AUTH", "pw"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    // redis-py picks RESP2 when asked and works either way.
+    let _: () = q(&mut admin, &["CONFIG", "SET", "resp3-enabled", "yes"]);
+    let mut r = s.raw();
+    assert!(r.cmd(&["HELLO", "3", "AUTH", "pw"]).starts_with('%'));
+}
+
+#[test]
+fn redis_py_connects_with_and_without_resp3() {
+    let s = Server::start();
+    let script = |protocol: u8| {
+        format!(
+            "import redis\nr = redis.Redis(port={}, protocol={protocol})\nr.set('py', 'ok')\nprint(r.get('py').decode())\n",
+            s.port()
+        )
+    };
+    for (setting, protocol) in [("yes", 3), ("yes", 2), ("no", 2)] {
+        let _: () = q(
+            &mut s.client(),
+            &["CONFIG", "SET", "resp3-enabled", setting],
+        );
+        let out = Command::new("python3")
+            .args(["-c", &script(protocol)])
+            .output()
+            .expect("python3");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "ok",
+            "resp3-enabled {setting}, protocol {protocol}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // redis-cli, both protocols.
+    for flag in ["-2", "-3"] {
+        let out = Command::new("redis-cli")
+            .args(["-p", &s.port().to_string(), flag, "GET", "py"])
+            .output()
+            .expect("redis-cli");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("ok"), "redis-cli {flag}: {text}");
+    }
+}
+
+#[test]
+fn command_info_follows_renames() {
+    let s = Server::start_opts(Options::new().config("rename-command keys mykeys\n"));
+    let mut c = s.client();
+    let info: Vec<redis::Value> = q(&mut c, &["COMMAND", "INFO", "keys", "mykeys", "get"]);
+    assert_eq!(info.len(), 3);
+    assert_eq!(info[0], redis::Value::Nil);
+    assert!(matches!(info[1], redis::Value::Array(_)));
+    assert!(matches!(info[2], redis::Value::Array(_)));
+    assert!(q_err(&mut c, &["KEYS", "*"]).starts_with("ERR unknown command"));
+}
+
+#[test]
+fn info_has_the_fields_exporters_read() {
+    let s = Server::start();
+    let mut c = s.client();
+    for i in 0..100 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let rocksdb: String = q(&mut c, &["INFO", "rocksdb"]);
+    for field in [
+        "put_per_sec:",
+        "get_per_sec:",
+        "seek_per_sec:",
+        "next_per_sec:",
+    ] {
+        assert!(rocksdb.contains(field), "{field} missing in {rocksdb}");
+    }
+    // The rates come from RocksDB's counters: writes show up.
+    std::thread::sleep(Duration::from_millis(1100));
+    for i in 0..2000 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let rocksdb: String = q(&mut c, &["INFO", "rocksdb"]);
+    let put: u64 = rocksdb
+        .lines()
+        .find_map(|l| l.strip_prefix("put_per_sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(put > 0, "{rocksdb}");
+    let persistence: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(
+        persistence.contains("bgsave_in_progress:0"),
+        "{persistence}"
+    );
+    assert!(
+        persistence.contains("last_bgsave_time_sec:"),
+        "{persistence}"
+    );
+}
+
+#[test]
+fn kvrocks_config_keys() {
+    let s = Server::start_opts(Options::new().config(
+        "resp3-enabled yes\ntxn-context-enabled no\npersist-cluster-nodes-enabled yes\nrepl-namespace-enabled no\n",
+    ));
+    let mut c = s.client();
+    for key in [
+        "resp3-enabled",
+        "txn-context-enabled",
+        "persist-cluster-nodes-enabled",
+        "repl-namespace-enabled",
+    ] {
+        let got: Vec<String> = q(&mut c, &["CONFIG", "GET", key]);
+        assert_eq!(got.len(), 2, "{key}");
+    }
+    // Changeable at run time, as in kvrocks.
+    let _: () = q(&mut c, &["CONFIG", "SET", "rocksdb.compression", "zstd"]);
+    let _: () = q(&mut c, &["SET", "after", "zstd"]);
+    assert_eq!(q::<String>(&mut c, &["GET", "after"]), "zstd");
+    let _: () = q(&mut c, &["CONFIG", "SET", "rocksdb.compression", "no"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "workers", "4"]);
+    let _: () = q(&mut c, &["CONFIG", "REWRITE"]);
+    let text = std::fs::read_to_string(s.config_path().unwrap()).unwrap();
+    assert!(text.contains("rocksdb.compression no"), "{text}");
+    assert!(text.contains("workers 4"), "{text}");
+}
