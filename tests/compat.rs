@@ -245,3 +245,36 @@ fn kvrocks_config_keys() {
     assert!(text.contains("rocksdb.compression no"), "{text}");
     assert!(text.contains("workers 4"), "{text}");
 }
+
+#[test]
+fn txn_context_reads_several_keys_at_one_instant() {
+    let s = Server::start_with(&[("txn-context-enabled", "yes")]);
+    let port = s.port();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                .unwrap()
+                .get_connection()
+                .unwrap();
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let v = i.to_string();
+                let _: () = q(&mut c, &["MSET", "ta", &v, "tb", &v, "tc", &v]);
+                i += 1;
+            }
+            i
+        })
+    };
+    let mut c = s.client();
+    for _ in 0..3000 {
+        let got: Vec<Option<String>> = q(&mut c, &["MGET", "ta", "tb", "tc"]);
+        assert!(
+            got.iter().all(|v| *v == got[0]),
+            "MGET saw half of an MSET: {got:?}"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.join().unwrap() > 0);
+}

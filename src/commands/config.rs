@@ -12,6 +12,10 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
     let cfg = ctx.server.config.read();
     ctx.server.hot.load(&cfg);
     match key {
+        "workers" => tracing::warn!(
+            "workers set to {}; the number of worker threads changes at the next start",
+            cfg.get("workers")
+        ),
         "rocksdb.compression" => {
             if let Err(e) = ctx
                 .server

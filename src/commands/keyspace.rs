@@ -18,7 +18,10 @@ pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// EXISTS key [key ...]
 pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer(ctx.db().exists(&args[1..])?))
+    let snapshot = ctx.read_context();
+    Ok(Reply::Integer(
+        ctx.db().at(snapshot.as_ref()).exists(&args[1..])?,
+    ))
 }
 
 /// TYPE key

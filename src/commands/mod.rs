@@ -206,6 +206,17 @@ impl Ctx<'_> {
         )
     }
 
+    /// A snapshot for a command that reads several keys, when
+    /// `txn-context-enabled` asks for them to be read at one instant;
+    /// pass it to [`Db::at`].
+    pub fn read_context(&self) -> Option<rocksdb::Snapshot<'_>> {
+        self.server
+            .hot
+            .txn_context
+            .load(Ordering::Relaxed)
+            .then(|| self.server.storage.snapshot())
+    }
+
     /// Counts a keyspace hit or miss for INFO.
     pub fn count_hit(&self, hit: bool) {
         let s = &self.server.stats;

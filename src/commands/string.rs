@@ -178,7 +178,10 @@ pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let resp = ctx.session.resp;
     let mut out = crate::protocol::reply::EncodedBuilder::new();
     out.array_header(args.len() - 1);
-    ctx.db().mget_each(&args[1..], |v| out.opt_bulk(v, resp))?;
+    let snapshot = ctx.read_context();
+    ctx.db()
+        .at(snapshot.as_ref())
+        .mget_each(&args[1..], |v| out.opt_bulk(v, resp))?;
     Ok(out.finish())
 }
 

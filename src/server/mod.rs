@@ -61,6 +61,8 @@ pub struct HotSettings {
     pub auth_required: AtomicBool,
     /// client-query-buffer-limit (bytes).
     pub query_buffer_limit: AtomicU64,
+    /// txn-context-enabled: multi-key reads use one snapshot.
+    pub txn_context: AtomicBool,
 }
 
 impl HotSettings {
@@ -82,6 +84,8 @@ impl HotSettings {
         );
         self.auth_required
             .store(!cfg.get("requirepass").is_empty(), Ordering::Relaxed);
+        self.txn_context
+            .store(cfg.bool("txn-context-enabled"), Ordering::Relaxed);
         self.query_buffer_limit.store(
             cfg.int("client-query-buffer-limit") as u64,
             Ordering::Relaxed,

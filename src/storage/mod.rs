@@ -257,6 +257,24 @@ impl Storage {
         Ok(self.db.get_pinned_cf(self.cf(cf), key)?)
     }
 
+    /// Like [`Storage::get`], from `snapshot` when one is given.
+    pub fn get_at<'s>(
+        &'s self,
+        snapshot: Option<&'s rocksdb::Snapshot<'s>>,
+        cf: Cf,
+        key: &[u8],
+    ) -> Result<Option<DBPinnableSlice<'s>>, StorageError> {
+        match snapshot {
+            None => self.get(cf, key),
+            Some(snap) => Ok(snap.get_pinned_cf(self.cf(cf), key)?),
+        }
+    }
+
+    /// A consistent view of the whole database as of now.
+    pub fn snapshot(&self) -> rocksdb::Snapshot<'_> {
+        self.db.snapshot()
+    }
+
     /// Writes a batch atomically.
     pub fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
         let mut opts = WriteOptions::default();

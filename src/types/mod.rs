@@ -57,6 +57,10 @@ pub struct Db<'a> {
     pub ns: &'a [u8],
     /// Largest string value allowed (`proto-max-bulk-len`).
     pub max_value_len: usize,
+    /// When set, point reads see this snapshot instead of the latest data,
+    /// so a command reading several keys sees them at one instant
+    /// (`txn-context-enabled`).
+    pub snapshot: Option<&'a rocksdb::Snapshot<'a>>,
 }
 
 /// A live (not expired) metadata record.
@@ -74,7 +78,13 @@ impl<'a> Db<'a> {
             storage,
             ns,
             max_value_len,
+            snapshot: None,
         }
+    }
+
+    /// The same view, reading from `snapshot` when one is given.
+    pub fn at(self, snapshot: Option<&'a rocksdb::Snapshot<'a>>) -> Self {
+        Db { snapshot, ..self }
     }
 
     /// The encoded metadata key of `user_key`.
@@ -89,7 +99,7 @@ impl<'a> Db<'a> {
 
     /// Like [`Db::read_meta`] for an already encoded key.
     pub fn read_meta_encoded(&self, key: &[u8]) -> TypeResult<Option<Meta>> {
-        let Some(raw) = self.storage.get(Cf::Metadata, key)? else {
+        let Some(raw) = self.storage.get_at(self.snapshot, Cf::Metadata, key)? else {
             return Ok(None);
         };
         let Some(header) = Header::decode(&raw) else {
