@@ -189,8 +189,12 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 .unwrap_or(0);
             let (keys, expires) = if estimate < EXACT_COUNT_LIMIT {
                 ctx.db().count_keys().unwrap_or((estimate, 0))
-            } else {
+            } else if ctx.session.admin {
                 (estimate, 0)
+            } else {
+                // The estimate covers every namespace: not a namespace
+                // user's business. DBSIZE counts its own keys.
+                (0, 0)
             };
             if keys > 0 {
                 let _ = writeln!(out, "db0:keys={keys},expires={expires},avg_ttl=0");
