@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{free_port, q, q_err, resp_cmd, run_binary, Raw, Server};
+use common::{q, q_err, resp_cmd, run_with_config, Raw, Server};
 
 const EOF_WAIT: Duration = Duration::from_secs(10);
 
@@ -181,33 +181,10 @@ fn proto_max_bulk_len_has_a_floor() {
     );
 
     // In the file as well: the server does not start and names the line.
-    let out = start_with_file("port 1\nproto-max-bulk-len 10\n");
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (status, err) = run_with_config("port 1\nproto-max-bulk-len 10\n", &[]);
+    assert!(!status.success());
     assert!(err.contains("ferrocks.conf:2"), "{err}");
     assert!(err.contains("proto-max-bulk-len"), "{err}");
-}
-
-/// Runs the binary on a config file of `text` that it is expected to
-/// refuse (so it exits by itself).
-fn start_with_file(text: &str) -> std::process::Output {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("ferrocks.conf");
-    std::fs::write(&path, text).unwrap();
-    let port = free_port().to_string();
-    let dir = tmp.path().join("data");
-    run_binary(
-        &[
-            "-c",
-            path.to_str().unwrap(),
-            "--port",
-            &port,
-            "--dir",
-            dir.to_str().unwrap(),
-        ],
-        tmp.path(),
-        Duration::from_secs(10),
-    )
 }
 
 #[test]
@@ -244,11 +221,11 @@ fn keys_that_constrain_each_other_are_checked_together() {
     );
 
     // A file with the pair inverted names the later line.
-    let out = start_with_file(
+    let (status, err) = run_with_config(
         "port 1\nmigrate-batch-size-min-kb 64\n# x\nmigrate-batch-size-max-kb 32\n",
+        &[],
     );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!status.success());
     assert!(err.contains("ferrocks.conf:4"), "{err}");
     assert!(err.contains("migrate-batch-size-max-kb"), "{err}");
 }

@@ -5,34 +5,9 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{free_port, q, q_err, run_binary, wait_until, Options, Raw, Server};
+use common::{free_port, q, q_err, run_binary, run_with_config, wait_until, Options, Raw, Server};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// Runs the binary with a config file of `text` (plus `extra` arguments)
-/// and returns its exit status and stderr; used for configs that must be
-/// refused, so the process is expected to exit by itself.
-fn run_with_config(text: &str, extra: &[&str]) -> (std::process::ExitStatus, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("ferrocks.conf");
-    std::fs::write(&path, text).unwrap();
-    let port = free_port().to_string();
-    let dir = tmp.path().join("data");
-    let mut args = vec![
-        "-c",
-        path.to_str().unwrap(),
-        "--port",
-        &port,
-        "--dir",
-        dir.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let out = run_binary(&args, tmp.path(), WAIT);
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn config_get(c: &mut redis::Connection, pattern: &str) -> HashMap<String, String> {
     let flat: Vec<String> = q(c, &["CONFIG", "GET", pattern]);

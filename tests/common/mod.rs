@@ -699,3 +699,28 @@ impl Raw {
         let _ = self.stream.shutdown(Shutdown::Write);
     }
 }
+
+/// Runs the binary with a config file of `text` (plus `extra` arguments)
+/// and returns its exit status and stderr; used for configs that must be
+/// refused, so the process is expected to exit by itself.
+pub fn run_with_config(text: &str, extra: &[&str]) -> (ExitStatus, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("ferrocks.conf");
+    std::fs::write(&path, text).unwrap();
+    let port = free_port().to_string();
+    let dir = tmp.path().join("data");
+    let mut args = vec![
+        "-c",
+        path.to_str().unwrap(),
+        "--port",
+        &port,
+        "--dir",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = run_binary(&args, tmp.path(), Duration::from_secs(10));
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
