@@ -134,13 +134,16 @@ fn hello_forms_and_resp3_switch() {
 #[test]
 fn redis_py_connects_with_and_without_resp3() {
     let s = Server::start();
-    let script = |protocol: u8| {
+    // protocol None is redis-py 8's default: HELLO 3 on every connection.
+    // With resp3-enabled no a client asks for RESP2, as with any server
+    // that only speaks RESP2.
+    let script = |protocol: &str| {
         format!(
             "import redis\nr = redis.Redis(port={}, protocol={protocol})\nr.set('py', 'ok')\nprint(r.get('py').decode())\n",
             s.port()
         )
     };
-    for (setting, protocol) in [("yes", 3), ("yes", 2), ("no", 2)] {
+    for (setting, protocol) in [("yes", "None"), ("yes", "3"), ("yes", "2"), ("no", "2")] {
         let _: () = q(
             &mut s.client(),
             &["CONFIG", "SET", "resp3-enabled", setting],
