@@ -411,8 +411,39 @@ fn keyslot_reference_values() {
             .unwrap();
         assert_eq!(slot, key_slot(&key) as i64, "key {key:?}");
     }
-    assert!(q_err(&mut c, &["CLUSTER", "KEYSLOT"]).starts_with("ERR"));
-    assert!(q_err(&mut c, &["CLUSTER", "KEYSLOT", "a", "b"]).starts_with("ERR"));
+    // kvrocks's usage text for its CLUSTER subcommands with wrong arguments.
+    let usage = "ERR CLUSTER command, CLUSTER INFO|NODES|SLOTS|KEYSLOT|RESET|REPLICAS";
+    for args in [
+        vec!["CLUSTER", "KEYSLOT"],
+        vec!["CLUSTER", "KEYSLOT", "a", "b"],
+        vec!["CLUSTER", "INFO", "x"],
+        vec!["CLUSTER", "NODES", "x"],
+        vec!["CLUSTER", "SLOTS", "x"],
+        vec!["CLUSTER", "RESET", "HARD", "x"],
+    ] {
+        assert_eq!(q_err(&mut c, &args), usage, "{args:?}");
+    }
+}
+
+#[test]
+fn redis_cli_prints_cluster_slots_and_nodes() {
+    let cl = Cluster::start(2);
+    let port = cl.port(0).to_string();
+    let out = cluster::redis_cli(
+        &["-p", &port, "--no-raw", "CLUSTER", "SLOTS"],
+        std::time::Duration::from_secs(10),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // Two ranges of three elements each: start, end, [ip, port, id].
+    let want = format!(
+        "1) 1) (integer) 0\n   2) (integer) 8191\n   3) 1) \"127.0.0.1\"\n      2) (integer) {}\n      3) \"{}\"\n2) 1) (integer) 8192\n   2) (integer) 16383\n   3) 1) \"127.0.0.1\"\n      2) (integer) {}\n      3) \"{}\"\n",
+        cl.port(0),
+        cl.id(0),
+        cl.port(1),
+        cl.id(1)
+    );
+    assert_eq!(text, want);
 }
 
 #[test]

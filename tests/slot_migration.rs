@@ -201,6 +201,45 @@ fn a_finished_move_is_a_local_change_until_the_controller_pushes() {
 }
 
 #[test]
+fn nodes_with_controller_style_ids_move_slots() {
+    // kvrocks-controller generates ids from [A-Za-z0-9]; they are kept as
+    // given, in the topology, in MIGRATE and in the redirects.
+    let mut cl = Cluster::start(2);
+    let ids = [
+        "vQ1qtzlEFS0et4D09XkANfwa1aRvFlx4z8xtuDO9",
+        "ZZ1qtzlEFS0et4D09XkANfwa1aRvFlx4z8xtuDO9",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        let r: String = q(&mut cl.client(i), &["CLUSTERX", "SETNODEID", id]);
+        assert_eq!(r, "OK");
+        cl.nodes[i].id = id.to_string();
+    }
+    cl.push_topology(2);
+    cl.assert_nodes_agree();
+    let slot = 400u16;
+    let key = key_in_slot(slot, ":k");
+    let _: () = q(&mut cl.client(0), &["SET", &key, "v"]);
+    // The same id in lower case is another node.
+    let lower = ids[1].to_ascii_lowercase();
+    let err = q_err(
+        &mut cl.client(0),
+        &["CLUSTERX", "MIGRATE", &slot.to_string(), &lower],
+    );
+    assert!(err.contains("destination node"), "{err}");
+    migrate_sync(&mut cl.client(0), slot, ids[1]);
+    assert_eq!(q::<String>(&mut cl.client(1), &["GET", &key]), "v");
+    assert_eq!(
+        q_err(&mut cl.client(0), &["GET", &key]),
+        format!("MOVED {slot} {}", cl.addr(1))
+    );
+    assert_eq!(owner_in(&mut cl.client(0), slot).as_deref(), Some(ids[1]));
+    assert_eq!(owner_in(&mut cl.client(1), slot).as_deref(), Some(ids[1]));
+    // And back.
+    migrate_sync(&mut cl.client(1), slot, ids[0]);
+    assert_eq!(q::<String>(&mut cl.client(0), &["GET", &key]), "v");
+}
+
+#[test]
 fn writes_during_migration_are_kept() {
     let cl = Cluster::start(2);
     let slot = 200u16;
