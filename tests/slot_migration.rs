@@ -458,6 +458,25 @@ fn cluster_migration_import_status_and_cancel() {
     );
     assert_eq!(r, "OK");
     std::thread::sleep(Duration::from_millis(300));
+    // While it runs: kvrocks's words for a running move and import.
+    let running = wait_until(Duration::from_secs(10), || {
+        let s = cluster::cluster_info(&mut src);
+        let d = cluster::cluster_info(&mut dst);
+        let has = |info: &[(String, String)], k: &str, v: &str| {
+            info.iter().any(|(key, val)| key == k && val == v)
+        };
+        let b = slot_b.to_string();
+        has(&s, "migrating_state", "start")
+            && has(&s, "migrating_slot", &b)
+            && has(&d, "import_state", "start")
+            && has(&d, "importing_slot", &b)
+    });
+    assert!(
+        running,
+        "{:?} / {:?}",
+        cluster::cluster_info(&mut src),
+        cluster::cluster_info(&mut dst)
+    );
     let cancelled: i64 = q(&mut src, &["CLUSTER", "MIGRATION", "CANCEL", "ALL"]);
     assert_eq!(cancelled, 1);
     assert!(wait_until(Duration::from_secs(30), || {

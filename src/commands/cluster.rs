@@ -9,7 +9,7 @@ use parking_lot::RwLock;
 use super::args::{int, is, lower, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
-use crate::cluster::import::LastImport;
+use crate::cluster::import::{ImportState, LastImport};
 use crate::cluster::migrate::job::{JobState, MigrationStatus};
 use crate::cluster::slot::{key_slot, SLOT_COUNT};
 use crate::cluster::state::ClusterState;
@@ -349,10 +349,13 @@ fn cluster_info(
             "migrating_slot:{slots}\r\nmigrating_slot(s):{slots}\r\ndestination_node:{dst}\r\nmigrating_state:{st}\r\n"
         ));
     }
-    let import = if let Some((slot, _)) = state.importing.iter().next() {
-        Some((slot.to_string(), "start"))
-    } else {
-        imports.map(|l| (range_text(l.first, l.last), l.state.name()))
+    // A running CLUSTERX import first (its whole range), then a slot marked
+    // IMPORTING by hand (Redis's path), then the last import's outcome.
+    let running = imports.filter(|l| l.state == ImportState::Start);
+    let import = match (running, state.importing.iter().next()) {
+        (Some(l), _) => Some((range_text(l.first, l.last), l.state.name())),
+        (None, Some((slot, _))) => Some((slot.to_string(), "start")),
+        (None, None) => imports.map(|l| (range_text(l.first, l.last), l.state.name())),
     };
     if let Some((slots, st)) = import {
         out.push_str(&format!(
