@@ -58,7 +58,7 @@ e2e-controller: build
 	@[ -f "$(CONTROLLER_DIR)/e2e" ] || { echo "e2e-controller: no $(CONTROLLER_DIR)/e2e (set CONTROLLER_DIR to the kvrocks-controller folder)" >&2; exit 2; }
 	@out=$$(mktemp); \
 	MODE=$${MODE:-create} bash "$(CONTROLLER_DIR)/e2e" "$(BIN)" 2>&1 | tee "$$out"; \
-	tail -n 1 "$$out" | grep -qx 'E2E OK' || { echo "e2e-controller: FAILED (no E2E OK)" >&2; rm -f "$$out"; exit 1; }; \
+	grep -qx 'E2E OK' "$$out" || { echo "e2e-controller: FAILED (no E2E OK)" >&2; rm -f "$$out"; exit 1; }; \
 	if sed -n '/^NOTE  topology pushes the nodes refused/,$$p' "$$out" | grep -qiE 'node id|cluster version'; then \
 		echo "e2e-controller: FAILED (a node refused a topology push for its node id or its version)" >&2; rm -f "$$out"; exit 1; \
 	fi; \
