@@ -7,7 +7,10 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/ferrocks
 export FERROCKS_BIN ?= $(BIN)
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy
+# kvrocks-controller and its end-to-end script (shared/ beside the clone).
+CONTROLLER_DIR ?= ../shared/kvrocks-controller
+
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy e2e-controller
 
 build: deps
 	cargo build --release
@@ -17,8 +20,8 @@ run: build
 
 # Installs what a fresh Debian machine lacks: libclang for RocksDB's
 # bindings, redis-tools (redis-cli, redis-benchmark), redis-server (the
-# reference the benchmarks compare against), tcl for tests-tcl, and redis-py
-# for the cluster client tests.
+# reference the benchmarks compare against), tcl for tests-tcl, redis-py
+# for the cluster client tests, and etcd, curl and jq for e2e-controller.
 deps:
 	@missing=""; \
 	command -v clang >/dev/null 2>&1 && [ -n "$$(ls /usr/lib/llvm-*/lib/libclang*.so* 2>/dev/null)" ] || missing="$$missing libclang-dev clang"; \
@@ -26,6 +29,9 @@ deps:
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v tclsh >/dev/null 2>&1 || missing="$$missing tcl"; \
 	command -v pip3 >/dev/null 2>&1 || missing="$$missing python3-pip"; \
+	command -v etcd >/dev/null 2>&1 || missing="$$missing etcd-server"; \
+	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
+	command -v jq >/dev/null 2>&1 || missing="$$missing jq"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -43,6 +49,20 @@ test-rust: deps
 
 test-tcl: build
 	tclsh tests-tcl/run.tcl
+
+# kvrocks-controller creates a two-shard cluster of release-build nodes and
+# moves a slot (CONTROLLER_DIR/e2e, MODE=create). Passes when the script ends
+# with E2E OK and no node refused a topology push for its node ids or for
+# carrying the version it already has.
+e2e-controller: build
+	@[ -f "$(CONTROLLER_DIR)/e2e" ] || { echo "e2e-controller: no $(CONTROLLER_DIR)/e2e (set CONTROLLER_DIR to the kvrocks-controller folder)" >&2; exit 2; }
+	@out=$$(mktemp); \
+	MODE=$${MODE:-create} bash "$(CONTROLLER_DIR)/e2e" "$(BIN)" 2>&1 | tee "$$out"; \
+	grep -qx 'E2E OK' "$$out" || { echo "e2e-controller: FAILED (no E2E OK)" >&2; rm -f "$$out"; exit 1; }; \
+	if sed -n '/^NOTE  topology pushes the nodes refused/,$$p' "$$out" | grep -qiE 'node id|cluster version'; then \
+		echo "e2e-controller: FAILED (a node refused a topology push for its node id or its version)" >&2; rm -f "$$out"; exit 1; \
+	fi; \
+	rm -f "$$out"; echo "e2e-controller: passed"
 
 bench: build
 	bash benches/bench.sh

@@ -1,7 +1,9 @@
 //! Slot migration by streaming WriteBatch chunks (`CLUSTERX MIGRATE`):
-//! every key (with its TTL) arrives, nothing remains on the source, both
-//! topology versions move forward, clients get MOVED, and writes made
-//! during the move through a redirect-following cluster client are kept.
+//! every key (with its TTL) arrives, nothing remains on the source, the
+//! new owner is a local change on both nodes while the topology version
+//! stays where the controller put it (as in kvrocks), clients get MOVED,
+//! and writes made during the move through a redirect-following cluster
+//! client are kept.
 
 mod cluster;
 mod common;
@@ -79,9 +81,10 @@ fn migrate_moves_every_key_with_ttl_and_hands_off() {
     assert_eq!(moved, format!("MOVED {slot} {}", cl.addr(1)));
     let v_src: i64 = q(&mut src, &["CLUSTERX", "VERSION"]);
     let v_dst: i64 = q(&mut dst, &["CLUSTERX", "VERSION"]);
-    assert!(
-        v_src > v_before && v_src == v_dst,
-        "versions {v_before} -> {v_src}/{v_dst}"
+    assert_eq!(
+        (v_src, v_dst),
+        (v_before, v_before),
+        "no node changes its topology version by itself"
     );
 
     let job = info_field(&mut src, "migration", "job_").expect("INFO migration lists the job");
@@ -91,6 +94,149 @@ fn migrate_moves_every_key_with_ttl_and_hands_off() {
     );
     let cinfo: String = q(&mut src, &["CLUSTER", "INFO"]);
     assert!(cinfo.contains("migrating_state:success"), "{cinfo}");
+}
+
+/// The owner of `slot` in a node's CLUSTER NODES.
+fn owner_in(con: &mut redis::Connection, slot: u16) -> Option<String> {
+    cluster::slot_view(con)
+        .into_iter()
+        .find(|(_, ranges)| ranges.iter().any(|&(a, b)| a <= slot && slot <= b))
+        .map(|(id, _)| id)
+}
+
+#[test]
+fn a_finished_move_is_a_local_change_until_the_controller_pushes() {
+    let mut cl = Cluster::start(2);
+    let (id0, id1) = (cl.id(0).to_string(), cl.id(1).to_string());
+    let slot = 300u16;
+    let key = key_in_slot(slot, ":k");
+    let _: () = q(&mut cl.client(0), &["SET", &key, "v"]);
+    migrate_sync(&mut cl.client(0), slot, &id1);
+
+    // Both nodes know the new owner; neither changed its version (kvrocks:
+    // a node never raises the version itself; kvrocks-controller copies a
+    // node's CLUSTER NODES into its store when a node is ahead of it).
+    let check = |cl: &Cluster, when: &str| {
+        for i in 0..2 {
+            let mut c = cl.client(i);
+            assert_eq!(cl.version_of(i), 1, "node {i} {when}");
+            assert_eq!(
+                owner_in(&mut c, slot).as_deref(),
+                Some(id1.as_str()),
+                "node {i} {when}"
+            );
+            assert_eq!(
+                owner_in(&mut c, slot + 1).as_deref(),
+                Some(id0.as_str()),
+                "node {i} {when}"
+            );
+            let info = cluster::cluster_info(&mut c);
+            assert_eq!(cluster::info_field(&info, "cluster_current_epoch"), "1");
+            assert_eq!(cluster::info_field(&info, "cluster_my_epoch"), "1");
+        }
+        assert_eq!(
+            q_err(&mut cl.client(0), &["GET", &key]),
+            format!("MOVED {slot} {}", cl.addr(1)),
+            "{when}"
+        );
+        assert_eq!(
+            q::<String>(&mut cl.client(1), &["GET", &key]),
+            "v",
+            "{when}"
+        );
+    };
+    check(&cl, "after the move");
+    let cinfo = cluster::cluster_info(&mut cl.client(1));
+    assert_eq!(
+        cluster::info_field(&cinfo, "importing_slot"),
+        slot.to_string()
+    );
+    assert_eq!(cluster::info_field(&cinfo, "import_state"), "success");
+
+    // The local change is recorded in nodes.conf: it survives restarts.
+    cl.restart(0);
+    cl.restart(1);
+    check(&cl, "after restarts");
+
+    // The controller pushing its view again with the version in force
+    // (its map still has the slot on node 0): OK, nothing changes.
+    cl.push_topology(1);
+    check(&cl, "after a push of the same version");
+    // An older version is refused, as kvrocks does.
+    assert_eq!(
+        cl.setnodes_on(0, 0, false).unwrap_err(),
+        "ERR Invalid cluster version"
+    );
+
+    // The controller's next step after a move: CLUSTERX SETSLOT <slot>
+    // NODE <dst> <version + 1> on every node, accepted because no node ran
+    // ahead of it.
+    for i in 0..2 {
+        let r: String = q(
+            &mut cl.client(i),
+            &["CLUSTERX", "SETSLOT", &slot.to_string(), "NODE", &id1, "2"],
+        );
+        assert_eq!(r, "OK", "node {i}");
+    }
+    cl.assign(slot..=slot, 1);
+    cl.version = 2;
+    cl.assert_nodes_agree();
+
+    // A second move, then a push with a higher version that says otherwise:
+    // the push replaces the local change.
+    let slot2 = 301u16;
+    migrate_sync(&mut cl.client(0), slot2, &id1);
+    for i in 0..2 {
+        assert_eq!(
+            owner_in(&mut cl.client(i), slot2).as_deref(),
+            Some(id1.as_str())
+        );
+    }
+    cl.push_topology(3);
+    cl.assert_nodes_agree();
+    assert_eq!(
+        owner_in(&mut cl.client(1), slot2).as_deref(),
+        Some(id0.as_str())
+    );
+}
+
+#[test]
+fn nodes_with_controller_style_ids_move_slots() {
+    // kvrocks-controller generates ids from [A-Za-z0-9]; they are kept as
+    // given, in the topology, in MIGRATE and in the redirects.
+    let mut cl = Cluster::start(2);
+    let ids = [
+        "vQ1qtzlEFS0et4D09XkANfwa1aRvFlx4z8xtuDO9",
+        "ZZ1qtzlEFS0et4D09XkANfwa1aRvFlx4z8xtuDO9",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        let r: String = q(&mut cl.client(i), &["CLUSTERX", "SETNODEID", id]);
+        assert_eq!(r, "OK");
+        cl.nodes[i].id = id.to_string();
+    }
+    cl.push_topology(2);
+    cl.assert_nodes_agree();
+    let slot = 400u16;
+    let key = key_in_slot(slot, ":k");
+    let _: () = q(&mut cl.client(0), &["SET", &key, "v"]);
+    // The same id in lower case is another node.
+    let lower = ids[1].to_ascii_lowercase();
+    let err = q_err(
+        &mut cl.client(0),
+        &["CLUSTERX", "MIGRATE", &slot.to_string(), &lower],
+    );
+    assert!(err.contains("destination node"), "{err}");
+    migrate_sync(&mut cl.client(0), slot, ids[1]);
+    assert_eq!(q::<String>(&mut cl.client(1), &["GET", &key]), "v");
+    assert_eq!(
+        q_err(&mut cl.client(0), &["GET", &key]),
+        format!("MOVED {slot} {}", cl.addr(1))
+    );
+    assert_eq!(owner_in(&mut cl.client(0), slot).as_deref(), Some(ids[1]));
+    assert_eq!(owner_in(&mut cl.client(1), slot).as_deref(), Some(ids[1]));
+    // And back.
+    migrate_sync(&mut cl.client(1), slot, ids[0]);
+    assert_eq!(q::<String>(&mut cl.client(0), &["GET", &key]), "v");
 }
 
 #[test]
@@ -269,8 +415,11 @@ fn cluster_migration_import_status_and_cancel() {
             &mut dst,
             &["CLUSTER", "COUNTKEYSINSLOT", &slot_a.to_string()],
         );
-        let v: i64 = q(&mut dst, &["CLUSTERX", "VERSION"]);
-        n == 1 && v > 1
+        let owner = cluster::slot_view(&mut dst)
+            .into_iter()
+            .find(|(_, ranges)| ranges.iter().any(|&(a, b)| a <= slot_a && slot_a <= b))
+            .map(|(id, _)| id);
+        n == 1 && owner.as_deref() == Some(cl.id(1))
     }));
     // The source reports success once its side of the hand-off is done.
     let mut text = String::new();
@@ -309,6 +458,25 @@ fn cluster_migration_import_status_and_cancel() {
     );
     assert_eq!(r, "OK");
     std::thread::sleep(Duration::from_millis(300));
+    // While it runs: kvrocks's words for a running move and import.
+    let running = wait_until(Duration::from_secs(10), || {
+        let s = cluster::cluster_info(&mut src);
+        let d = cluster::cluster_info(&mut dst);
+        let has = |info: &[(String, String)], k: &str, v: &str| {
+            info.iter().any(|(key, val)| key == k && val == v)
+        };
+        let b = slot_b.to_string();
+        has(&s, "migrating_state", "start")
+            && has(&s, "migrating_slot", &b)
+            && has(&d, "import_state", "start")
+            && has(&d, "importing_slot", &b)
+    });
+    assert!(
+        running,
+        "{:?} / {:?}",
+        cluster::cluster_info(&mut src),
+        cluster::cluster_info(&mut dst)
+    );
     let cancelled: i64 = q(&mut src, &["CLUSTER", "MIGRATION", "CANCEL", "ALL"]);
     assert_eq!(cancelled, 1);
     assert!(wait_until(Duration::from_secs(30), || {
@@ -343,6 +511,24 @@ fn cluster_migration_import_status_and_cancel() {
     assert!(
         !nodes.contains(&format!("[{slot_b}-<-")),
         "no importing mark left: {nodes}"
+    );
+    // What kvrocks-controller polls: the failed move is "fail", the
+    // dropped import "error" (kvrocks's words).
+    let cinfo = cluster::cluster_info(&mut src);
+    assert_eq!(cluster::info_field(&cinfo, "migrating_state"), "fail");
+    assert_eq!(
+        cluster::info_field(&cinfo, "migrating_slot"),
+        slot_b.to_string()
+    );
+    assert_eq!(
+        cluster::info_field(&cinfo, "migrating_slot(s)"),
+        slot_b.to_string()
+    );
+    let dinfo = cluster::cluster_info(&mut dst);
+    assert_eq!(cluster::info_field(&dinfo, "import_state"), "error");
+    assert_eq!(
+        cluster::info_field(&dinfo, "importing_slot"),
+        slot_b.to_string()
     );
     let k = key_in_slot(slot_b, ":after-cancel");
     let _: () = q(&mut src, &["SET", &k, "still-mine"]);

@@ -129,13 +129,34 @@ impl ClusterState {
         }
     }
 
-    /// Replaces the topology (SETNODES), keeping the version rules.
-    pub fn set_topology(&mut self, topo: Topology, force: bool) -> Result<(), TopologyError> {
-        if !force && topo.version <= self.topology.version {
-            return Err(TopologyError::InvalidVersion);
+    /// Replaces the topology (SETNODES), keeping kvrocks's version rules:
+    /// an older version is refused, the version in force is accepted and
+    /// changes nothing (so local ownership changes made by a finished slot
+    /// move stay), a newer one replaces everything. `force` takes any
+    /// version. Returns whether the topology changed.
+    pub fn set_topology(&mut self, topo: Topology, force: bool) -> Result<bool, TopologyError> {
+        if !force {
+            if topo.version < self.topology.version {
+                return Err(TopologyError::InvalidVersion);
+            }
+            if topo.version == self.topology.version {
+                return Ok(false);
+            }
         }
+        self.replace_topology(topo);
+        Ok(true)
+    }
+
+    /// Puts `topo` in force whatever its version, and closes the open
+    /// migrations of slots whose ownership it settles.
+    pub fn replace_topology(&mut self, topo: Topology) {
         self.topology = topo;
-        // Open migrations of slots whose ownership moved are finished.
+        self.settle_marks();
+    }
+
+    /// Drops IMPORTING marks of slots this node now owns and MIGRATING
+    /// marks of slots it no longer owns.
+    fn settle_marks(&mut self) {
         let myid = self.myid.clone();
         let topo = &self.topology;
         self.importing.retain(|s, _| {
@@ -148,6 +169,21 @@ impl ClusterState {
                 .map(|n| Some(&n.id) == myid.as_ref())
                 .unwrap_or(false)
         });
+    }
+
+    /// A finished slot move: slots `[first, last]` now belong to node
+    /// `id`, as a local change (the topology version stays where the
+    /// controller put it, as in kvrocks; the controller's next push with a
+    /// higher version makes it official or replaces it). The caller
+    /// persists the state.
+    pub fn move_slots_locally(
+        &mut self,
+        first: u16,
+        last: u16,
+        id: &str,
+    ) -> Result<(), TopologyError> {
+        self.topology.assign(first, last, id)?;
+        self.settle_marks();
         Ok(())
     }
 }

@@ -8,20 +8,37 @@ use super::slot::SLOT_COUNT;
 /// Why a topology change was refused; texts follow kvrocks.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TopologyError {
-    /// A node id that is not 40 hex characters.
+    /// A node id that is not 40 characters long.
     #[error("Invalid cluster node id")]
     InvalidNodeId,
     /// A slot number or range outside 0..16383 or reversed.
     #[error("Slot is out of range")]
     SlotOutOfRange,
+    /// A node id where a slot range was expected: two node lines were run
+    /// together.
+    #[error("Invalid nodes definition: Missing newline between node entries.")]
+    MissingNewline,
+    /// A port that is not a number in 1..65535.
+    #[error("Invalid cluster node port")]
+    InvalidPort,
+    /// A role other than master, slave or replica.
+    #[error("Invalid cluster node role")]
+    InvalidRole,
+    /// A host that is empty or holds whitespace, control characters or NUL.
+    #[error("Invalid cluster node host")]
+    InvalidHost,
     /// A version that is not newer than the current one (or not current+1).
     #[error("Invalid cluster version")]
     InvalidVersion,
     /// A malformed node line.
     #[error("Invalid cluster nodes info: {0}")]
     InvalidNodes(String),
+    /// No node lines at all, a line with fewer than five fields, or a
+    /// slave line with slots (kvrocks's text).
+    #[error("Invalid cluster nodes info")]
+    InvalidNodesInfo,
     /// The same slot given to two nodes.
-    #[error("Slot {0} is already used")]
+    #[error("Slot distribution is overlapped")]
     SlotUsed(u16),
     /// A node id that is not in the topology.
     #[error("No such node: {0}")]
@@ -64,9 +81,21 @@ impl Node {
     }
 }
 
-/// True when `id` is a valid node id (40 hex characters).
+/// Length of a node id.
+pub const NODE_ID_LEN: usize = 40;
+
+/// True when `id` is a valid node id. kvrocks checks the length only (40
+/// bytes); tools generate ids from `[A-Za-z0-9]`, so case is kept as given.
+/// Whitespace and control characters are refused as well, since they would
+/// break the lines of CLUSTER NODES and nodes.conf.
 pub fn valid_node_id(id: &str) -> bool {
-    id.len() == 40 && id.bytes().all(|c| c.is_ascii_hexdigit())
+    id.len() == NODE_ID_LEN && id.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}
+
+/// True when `host` can stand in a node line: not empty, no whitespace, no
+/// control characters (NUL included).
+pub fn valid_host(host: &str) -> bool {
+    !host.is_empty() && host.chars().all(|c| !c.is_whitespace() && !c.is_control())
 }
 
 /// Parses `a-b` or `a` into an inclusive range.
@@ -123,52 +152,51 @@ impl Topology {
             version,
             ..Topology::default()
         };
-        for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < 5 {
-                return Err(TopologyError::InvalidNodes(format!(
-                    "expected '<id> <host> <port> <role> <master-id>' in '{line}'"
-                )));
+        for line in text.split('\n').map(|l| l.trim_matches([' ', '\r', '\t'])) {
+            if line.is_empty() {
+                continue;
             }
-            let id = fields[0].to_ascii_lowercase();
+            let fields: Vec<&str> = line.split([' ', '\t']).filter(|f| !f.is_empty()).collect();
+            if fields.len() < 5 {
+                return Err(TopologyError::InvalidNodesInfo);
+            }
+            let id = fields[0].to_string();
             if !valid_node_id(&id) {
                 return Err(TopologyError::InvalidNodeId);
+            }
+            if !valid_host(fields[1]) {
+                return Err(TopologyError::InvalidHost);
             }
             if topo.nodes.iter().any(|n| n.id == id) {
                 return Err(TopologyError::InvalidNodes(format!(
                     "duplicate node id {id}"
                 )));
             }
-            let port: u16 = fields[2].parse().ok().filter(|p| *p > 0).ok_or_else(|| {
-                TopologyError::InvalidNodes(format!("invalid port '{}'", fields[2]))
-            })?;
+            let port: u16 = fields[2]
+                .parse()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or(TopologyError::InvalidPort)?;
             let role = match fields[3].to_ascii_lowercase().as_str() {
                 "master" => Role::Master,
                 "slave" | "replica" => Role::Slave,
-                other => {
-                    return Err(TopologyError::InvalidNodes(format!(
-                        "invalid role '{other}'"
-                    )))
-                }
+                _ => return Err(TopologyError::InvalidRole),
             };
             let master_id = match (role, fields[4]) {
                 (Role::Master, "-") => None,
-                (Role::Master, _) => {
-                    return Err(TopologyError::InvalidNodes(
-                        "a master's master id must be '-'".into(),
-                    ))
-                }
-                (Role::Slave, m) if valid_node_id(m) => Some(m.to_ascii_lowercase()),
+                (Role::Master, _) => return Err(TopologyError::InvalidNodeId),
+                (Role::Slave, m) if valid_node_id(m) => Some(m.to_string()),
                 (Role::Slave, _) => return Err(TopologyError::InvalidNodeId),
             };
             let mut slots = Vec::new();
             for r in &fields[5..] {
+                if r.len() == NODE_ID_LEN && !r.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
+                    return Err(TopologyError::MissingNewline);
+                }
                 slots.push(parse_slot_range(r)?);
             }
             if role == Role::Slave && !slots.is_empty() {
-                return Err(TopologyError::InvalidNodes(
-                    "a slave cannot own slots".into(),
-                ));
+                return Err(TopologyError::InvalidNodesInfo);
             }
             let index = topo.nodes.len() as u16;
             for &(a, b) in &slots {
@@ -326,5 +354,54 @@ mod tests {
             TopologyError::SlotUsed(5)
         );
         assert!(Topology::parse(&format!("{A} h 1 master"), 1).is_err());
+    }
+
+    #[test]
+    fn ids_are_any_40_characters_kept_as_given() {
+        let mixed = "vQ1qtzlEFS0et4D09XkANfwa1aRvFlx4z8xtuDO9";
+        let t = Topology::parse(
+            &format!("{mixed} h 1 master - 0-16383\n{B} h 2 slave {mixed}"),
+            1,
+        )
+        .unwrap();
+        assert_eq!(t.owner(5).unwrap().id, mixed);
+        assert_eq!(t.node(B).unwrap().master_id.as_deref(), Some(mixed));
+        assert!(t.node(&mixed.to_ascii_lowercase()).is_none());
+        assert!(valid_node_id(mixed));
+        assert!(!valid_node_id(&mixed[1..]));
+        assert!(!valid_node_id(&format!("{} ", &mixed[1..])));
+        assert!(!valid_node_id(&format!("{}\0", &mixed[1..])));
+    }
+
+    #[test]
+    fn kvrocks_texts_for_bad_lines() {
+        assert_eq!(
+            Topology::parse(
+                &format!("{A} h 1 master - 0-100 {B} h 2 master - 101-200"),
+                1
+            )
+            .unwrap_err()
+            .to_string(),
+            "Invalid nodes definition: Missing newline between node entries."
+        );
+        for host in ["h\0", "h\x01x", "\x7f"] {
+            assert_eq!(
+                Topology::parse(&format!("{A} {host} 1 master - 0"), 1).unwrap_err(),
+                TopologyError::InvalidHost,
+                "{host:?}"
+            );
+        }
+        assert_eq!(
+            Topology::parse(&format!("{A} h 0 master - 0"), 1).unwrap_err(),
+            TopologyError::InvalidPort
+        );
+        assert_eq!(
+            Topology::parse(&format!("{A} h 1 boss - 0"), 1).unwrap_err(),
+            TopologyError::InvalidRole
+        );
+        assert_eq!(
+            Topology::parse(&format!("{A} h 1 slave {B} 5"), 1).unwrap_err(),
+            TopologyError::InvalidNodesInfo
+        );
     }
 }

@@ -9,7 +9,8 @@ use parking_lot::RwLock;
 use super::args::{int, is, lower, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
-use crate::cluster::migrate::job::MigrationStatus;
+use crate::cluster::import::{ImportState, LastImport};
+use crate::cluster::migrate::job::{JobState, MigrationStatus};
 use crate::cluster::slot::{key_slot, SLOT_COUNT};
 use crate::cluster::state::ClusterState;
 use crate::cluster::topology::{
@@ -17,11 +18,60 @@ use crate::cluster::topology::{
 };
 use crate::protocol::Reply;
 
+/// kvrocks's usage error of CLUSTERX (wrong arguments, unknown subcommand).
+pub(crate) const CLUSTERX_USAGE: &str =
+    "CLUSTERX command, CLUSTERX VERSION|MYID|SETNODEID|SETNODES|SETSLOT|MIGRATE";
+
+/// kvrocks's usage error of its CLUSTER subcommands.
+const CLUSTER_USAGE: &str = "CLUSTER command, CLUSTER INFO|NODES|SLOTS|KEYSLOT|RESET|REPLICAS";
+
+/// The error of every cluster command while cluster mode is off (kvrocks's
+/// text).
+pub fn disabled() -> CmdError {
+    CmdError::err("Cluster mode is not enabled")
+}
+
 fn cluster_state<'a>(ctx: &Ctx<'a>) -> Result<&'a RwLock<ClusterState>, CmdError> {
-    ctx.server
-        .cluster
-        .as_ref()
-        .ok_or_else(|| CmdError::err("This instance has cluster support disabled"))
+    ctx.server.cluster.as_ref().ok_or_else(disabled)
+}
+
+/// CLUSTER NODES/SLOTS/SHARDS/INFO before any topology (kvrocks's error).
+fn require_initialized(state: &ClusterState) -> Result<(), CmdError> {
+    if state.topology.version < 0 {
+        return Err(topo_err(TopologyError::NotInitialized));
+    }
+    Ok(())
+}
+
+/// A node id argument: any 40 characters (kvrocks checks the length
+/// only), kept as given.
+fn node_id_arg(arg: &Bytes) -> Result<String, CmdError> {
+    match std::str::from_utf8(arg) {
+        Ok(id) if valid_node_id(id) => Ok(id.to_string()),
+        _ => Err(topo_err(TopologyError::InvalidNodeId)),
+    }
+}
+
+/// What SETNODES refuses unless FORCE is given: a topology that leaves
+/// this node out, or assigns no slot at all (almost always an operator's
+/// mistake; CLUSTER RESET is the explicit way to forget the topology).
+fn check_topology_sane(state: &ClusterState, topo: &Topology) -> Result<(), CmdError> {
+    let Some(me) = state.myid.as_deref() else {
+        return Err(CmdError::err(
+            "Invalid cluster nodes info: this node has no id yet (CLUSTERX SETNODEID first)",
+        ));
+    };
+    if topo.node(me).is_none() {
+        return Err(CmdError::err(format!(
+            "Invalid cluster nodes info: this node ({me}) is not in the topology (add FORCE to set it anyway)"
+        )));
+    }
+    if topo.assigned_slots() == 0 {
+        return Err(CmdError::err(
+            "Invalid cluster nodes info: no slot is assigned to any node (add FORCE to set it anyway)",
+        ));
+    }
+    Ok(())
 }
 
 fn topo_err(e: TopologyError) -> CmdError {
@@ -37,75 +87,101 @@ fn save(state: &ClusterState) -> Result<(), CmdError> {
         .map_err(|e| CmdError::err(format!("failed to persist the cluster state: {e}")))
 }
 
-fn parse_version(arg: &[u8]) -> Result<i64, CmdError> {
-    int(arg)
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or_else(|| topo_err(TopologyError::InvalidVersion))
-}
-
-/// CLUSTERX SETNODEID|MYID|VERSION|SETNODES|SETSLOT (kvrocks).
+/// CLUSTERX SETNODEID|MYID|VERSION|SETNODES|SETSLOT (kvrocks), and the
+/// migration subcommands.
 pub fn clusterx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let cluster = cluster_state(ctx)?;
     let sub = lower(&args[1]);
-    match (sub.as_str(), args.len()) {
-        ("myid", 2) => Ok(Reply::opt_bulk(cluster.read().myid.clone())),
-        ("version", 2) => Ok(Reply::Integer(cluster.read().topology.version)),
-        ("setnodeid", 3) => {
-            let id = text(&args[2]).to_ascii_lowercase();
-            if !valid_node_id(&id) {
-                return Err(topo_err(TopologyError::InvalidNodeId));
+    let usage = || CmdError::err(CLUSTERX_USAGE);
+    match sub.as_str() {
+        "myid" | "version" if args.len() != 2 => Err(usage()),
+        "myid" => Ok(Reply::opt_bulk(cluster.read().myid.clone())),
+        "version" => Ok(Reply::bulk(cluster.read().topology.version.to_string())),
+        "setnodeid" => {
+            if args.len() != 3 {
+                return Err(usage());
             }
+            let id = node_id_arg(&args[2])?;
             let mut state = cluster.write();
             state.myid = Some(id);
             save(&state)?;
             Ok(Reply::ok())
         }
-        ("setnodes", 4 | 5) => {
+        "setnodes" => {
+            if args.len() != 4 && args.len() != 5 {
+                return Err(usage());
+            }
+            let version = int(&args[3]).map_err(|_| CmdError::err("Invalid version"))?;
             let force = match args.get(4) {
                 None => false,
                 Some(a) if is(a, "force") => true,
-                Some(_) => return Err(CmdError::Syntax),
+                Some(_) => return Err(CmdError::err("Invalid setnodes options")),
             };
-            let version = parse_version(&args[3])?;
+            if version < 0 {
+                return Err(topo_err(TopologyError::InvalidVersion));
+            }
             let topo = Topology::parse(&text(&args[2]), version).map_err(topo_err)?;
+            if topo.nodes.is_empty() {
+                return Err(topo_err(TopologyError::InvalidNodesInfo));
+            }
             let mut state = cluster.write();
+            if !force {
+                if version < state.topology.version {
+                    return Err(topo_err(TopologyError::InvalidVersion));
+                }
+                if version == state.topology.version {
+                    // kvrocks: the version in force changes nothing.
+                    return Ok(Reply::ok());
+                }
+                check_topology_sane(&state, &topo)?;
+            }
             state.set_topology(topo, force).map_err(topo_err)?;
             save(&state)?;
             tracing::info!("cluster topology set to version {}", version);
             Ok(Reply::ok())
         }
-        ("setslot", 6) => {
-            if !is(&args[3], "node") {
-                return Err(CmdError::Syntax);
+        "setslot" => {
+            if args.len() != 6 {
+                return Err(usage());
             }
             let (a, b) = parse_slot_range(&text(&args[2])).map_err(topo_err)?;
-            let id = text(&args[4]).to_ascii_lowercase();
-            let version = parse_version(&args[5])?;
+            if !is(&args[3], "node") {
+                return Err(CmdError::err("Invalid setslot options"));
+            }
+            let id = std::str::from_utf8(&args[4])
+                .ok()
+                .filter(|id| valid_node_id(id))
+                .ok_or_else(|| CmdError::err("Invalid node id"))?
+                .to_string();
+            let version = int(&args[5])?;
+            if version < 0 {
+                return Err(CmdError::err("Invalid version"));
+            }
             let mut state = cluster.write();
             if version != state.topology.version + 1 {
                 return Err(topo_err(TopologyError::InvalidVersion));
             }
+            match state.topology.node(&id) {
+                None => return Err(CmdError::err("No this node in the cluster")),
+                Some(n) if n.role != Role::Master => {
+                    return Err(CmdError::err("The node isn't a master"))
+                }
+                Some(_) => {}
+            }
             let mut next = state.topology.clone();
             next.assign(a, b, &id).map_err(topo_err)?;
             next.version = version;
-            state.set_topology(next, false).map_err(topo_err)?;
+            state.replace_topology(next);
             save(&state)?;
             Ok(Reply::ok())
         }
-        ("migrate", _) => super::slotmigrate::migrate(ctx, args),
-        ("import", _) => super::slotmigrate::import(ctx, args),
-        ("chunk", _) => super::slotmigrate::chunk(ctx, args),
-        ("import-commit", _) => super::slotmigrate::import_commit(ctx, args),
-        ("import-abort", _) => super::slotmigrate::import_abort(ctx, args),
-        ("slotdump", _) => super::slotdump::slotdump(ctx, args),
-        ("myid" | "version" | "setnodeid" | "setnodes" | "setslot", _) => {
-            Err(CmdError::Arity(format!("clusterx|{sub}")))
-        }
-        _ => Err(CmdError::UnknownSubcommand(
-            text(&args[1]),
-            "CLUSTERX".into(),
-        )),
+        "migrate" => super::slotmigrate::migrate(ctx, args),
+        "import" => super::slotmigrate::import(ctx, args),
+        "chunk" => super::slotmigrate::chunk(ctx, args),
+        "import-commit" => super::slotmigrate::import_commit(ctx, args),
+        "import-abort" => super::slotmigrate::import_abort(ctx, args),
+        "slotdump" => super::slotdump::slotdump(ctx, args),
+        _ => Err(usage()),
     }
 }
 
@@ -150,12 +226,12 @@ fn node_line(state: &ClusterState, n: &Node) -> String {
     line
 }
 
+/// `[ip, port, id]`, as kvrocks lists a node in CLUSTER SLOTS.
 fn node_entry(n: &Node) -> Reply {
     Reply::Array(vec![
         Reply::bulk(n.host.clone()),
         Reply::Integer(n.port as i64),
         Reply::bulk(n.id.clone()),
-        Reply::Map(vec![]),
     ])
 }
 
@@ -167,19 +243,28 @@ fn replicas_of<'a>(state: &'a ClusterState, master: &'a Node) -> impl Iterator<I
         .filter(move |r| r.master_id.as_deref() == Some(master.id.as_str()))
 }
 
+/// CLUSTER SLOTS: every owned range in slot order, its master first,
+/// then the master's replicas.
 fn cluster_slots(state: &ClusterState) -> Reply {
-    let mut out = Vec::new();
-    for n in &state.topology.nodes {
-        for (a, b) in &n.slots {
+    let mut ranges: Vec<(u16, u16, &Node)> = state
+        .topology
+        .nodes
+        .iter()
+        .flat_map(|n| n.slots.iter().map(move |&(a, b)| (a, b, n)))
+        .collect();
+    ranges.sort_by_key(|&(a, _, _)| a);
+    let out = ranges
+        .into_iter()
+        .map(|(a, b, n)| {
             let mut entry = vec![
-                Reply::Integer(*a as i64),
-                Reply::Integer(*b as i64),
+                Reply::Integer(a as i64),
+                Reply::Integer(b as i64),
                 node_entry(n),
             ];
             entry.extend(replicas_of(state, n).map(node_entry));
-            out.push(Reply::Array(entry));
-        }
-    }
+            Reply::Array(entry)
+        })
+        .collect();
     Reply::Array(out)
 }
 
@@ -225,7 +310,11 @@ fn cluster_shards(state: &ClusterState) -> Reply {
     Reply::Array(shards)
 }
 
-fn cluster_info(state: &ClusterState, jobs: &[Arc<MigrationStatus>]) -> String {
+fn cluster_info(
+    state: &ClusterState,
+    jobs: &[Arc<MigrationStatus>],
+    imports: Option<LastImport>,
+) -> String {
     let assigned = state.topology.assigned_slots();
     let masters = state
         .topology
@@ -240,26 +329,49 @@ fn cluster_info(state: &ClusterState, jobs: &[Arc<MigrationStatus>]) -> String {
         if ok { "ok" } else { "fail" },
         state.topology.nodes.len(),
     );
-    if let Some((slot, dst)) = state.migrating.iter().next() {
+    // What kvrocks-controller polls: the slot(s), destination and state
+    // of the latest move (start, success or fail), under the field names
+    // of kvrocks before 2.10 (`migrating_slot`) and since (`migrating_slot(s)`).
+    let migration = if let Some((slot, dst)) = state.migrating.iter().next() {
+        Some((slot.to_string(), dst.clone(), "start"))
+    } else {
+        jobs.last().map(|j| {
+            let st = match *j.state.lock() {
+                JobState::Done => "success",
+                JobState::Failed(_) => "fail",
+                _ => "start",
+            };
+            (range_text(j.first, j.last), j.dst_id.clone(), st)
+        })
+    };
+    if let Some((slots, dst, st)) = migration {
         out.push_str(&format!(
-            "migrating_slot:{slot}\r\ndestination_node:{dst}\r\nmigrating_state:start\r\n"
-        ));
-    } else if let Some(j) = jobs.last() {
-        out.push_str(&format!(
-            "migrating_slot:{}\r\ndestination_node:{}\r\nmigrating_state:{}\r\n",
-            if j.first == j.last {
-                j.first.to_string()
-            } else {
-                format!("{}-{}", j.first, j.last)
-            },
-            j.dst_id,
-            j.state.lock().name()
+            "migrating_slot:{slots}\r\nmigrating_slot(s):{slots}\r\ndestination_node:{dst}\r\nmigrating_state:{st}\r\n"
         ));
     }
-    if let Some((slot, _)) = state.importing.iter().next() {
-        out.push_str(&format!("importing_slot:{slot}\r\nimport_state:start\r\n"));
+    // A running CLUSTERX import first (its whole range), then a slot marked
+    // IMPORTING by hand (Redis's path), then the last import's outcome.
+    let running = imports.filter(|l| l.state == ImportState::Start);
+    let import = match (running, state.importing.iter().next()) {
+        (Some(l), _) => Some((range_text(l.first, l.last), l.state.name())),
+        (None, Some((slot, _))) => Some((slot.to_string(), "start")),
+        (None, None) => imports.map(|l| (range_text(l.first, l.last), l.state.name())),
+    };
+    if let Some((slots, st)) = import {
+        out.push_str(&format!(
+            "importing_slot:{slots}\r\nimporting_slot(s):{slots}\r\nimport_state:{st}\r\n"
+        ));
     }
     out
+}
+
+/// `a` or `a-b`.
+fn range_text(a: u16, b: u16) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a}-{b}")
+    }
 }
 
 fn parse_slot(arg: &[u8]) -> Result<u16, CmdError> {
@@ -352,10 +464,7 @@ fn setslot(ctx: &Ctx, args: &[Bytes]) -> CmdResult {
     let action = lower(&args[3]);
     let mut state = cluster.write();
     let node_arg = |state: &ClusterState| -> Result<String, CmdError> {
-        let id = args
-            .get(4)
-            .map(|a| text(a).to_ascii_lowercase())
-            .ok_or(CmdError::Syntax)?;
+        let id = args.get(4).map(text).ok_or(CmdError::Syntax)?;
         if state.topology.node(&id).is_none() {
             return Err(CmdError::err(format!("I don't know about node {id}")));
         }
@@ -407,16 +516,19 @@ fn setslot(ctx: &Ctx, args: &[Bytes]) -> CmdResult {
     Ok(Reply::ok())
 }
 
-/// CLUSTER subcommands (Redis).
+/// CLUSTER subcommands (Redis's, with kvrocks's errors for the ones
+/// kvrocks has).
 pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = lower(&args[1]);
     let cluster = cluster_state(ctx)?;
-    if sub == "keyslot" {
-        if args.len() != 3 {
-            return Err(CmdError::Arity("cluster|keyslot".into()));
+    // kvrocks's subcommands answer its usage error on a wrong argument count.
+    let usage = |ok: bool| -> Result<(), CmdError> {
+        if ok {
+            Ok(())
+        } else {
+            Err(CmdError::err(CLUSTER_USAGE))
         }
-        return Ok(Reply::Integer(key_slot(&args[2]) as i64));
-    }
+    };
     let arity = |ok: bool| -> Result<(), CmdError> {
         if ok {
             Ok(())
@@ -425,9 +537,14 @@ pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
     };
     match sub.as_str() {
+        "keyslot" => {
+            usage(args.len() == 3)?;
+            Ok(Reply::Integer(key_slot(&args[2]) as i64))
+        }
         "nodes" => {
-            arity(args.len() == 2)?;
+            usage(args.len() == 2)?;
             let state = cluster.read();
+            require_initialized(&state)?;
             let mut out = String::new();
             for n in &state.topology.nodes {
                 out.push_str(&node_line(&state, n));
@@ -436,17 +553,24 @@ pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             Ok(Reply::Verbatim(out))
         }
         "slots" => {
-            arity(args.len() == 2)?;
-            Ok(cluster_slots(&cluster.read()))
+            usage(args.len() == 2)?;
+            let state = cluster.read();
+            require_initialized(&state)?;
+            Ok(cluster_slots(&state))
         }
         "shards" => {
             arity(args.len() == 2)?;
-            Ok(cluster_shards(&cluster.read()))
+            let state = cluster.read();
+            require_initialized(&state)?;
+            Ok(cluster_shards(&state))
         }
         "info" => {
-            arity(args.len() == 2)?;
+            usage(args.len() == 2)?;
             let jobs = ctx.server.migrations.lock().clone();
-            Ok(Reply::Verbatim(cluster_info(&cluster.read(), &jobs)))
+            let last_import = ctx.server.imports.last();
+            let state = cluster.read();
+            require_initialized(&state)?;
+            Ok(Reply::Verbatim(cluster_info(&state, &jobs, last_import)))
         }
         "myid" => {
             arity(args.len() == 2)?;
@@ -471,7 +595,7 @@ pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
         }
         "reset" => {
-            arity(args.len() <= 3)?;
+            usage(args.len() <= 3)?;
             let hard = match args.get(2) {
                 None => false,
                 Some(a) if is(a, "soft") => false,

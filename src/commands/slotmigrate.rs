@@ -28,17 +28,17 @@ fn new_job_id() -> u64 {
 }
 
 fn cluster_err() -> CmdError {
-    CmdError::err("This instance has cluster support disabled")
+    super::cluster::disabled()
 }
 
 /// CLUSTERX MIGRATE <slot|a-b> <dst-node-id> [async|sync [timeout-seconds]]
 pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
     if args.len() < 4 || args.len() > 6 {
-        return Err(CmdError::Arity("clusterx|migrate".into()));
+        return Err(CmdError::err(super::cluster::CLUSTERX_USAGE));
     }
     let (first, last) = parse_slot_range(&text(&args[2])).map_err(CmdError::err)?;
-    let dst = text(&args[3]).to_ascii_lowercase();
+    let dst = text(&args[3]);
     let sync = match args.get(4) {
         None => false,
         Some(a) if is(a, "async") => false,
@@ -132,7 +132,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let job_id = int(&args[2])? as u64;
     let (first, last) = (int(&args[3])?, int(&args[4])?);
     let (first, last) = parse_slot_range(&format!("{first}-{last}")).map_err(CmdError::err)?;
-    let src = text(&args[5]).to_ascii_lowercase();
+    let src = text(&args[5]);
     let cf_map = parse_cf_map(&text(&args[6]))?;
     {
         let mut state = cluster.write();
@@ -277,15 +277,17 @@ fn wait_for_flushes(ctx: &Ctx, limit: u64) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// CLUSTERX IMPORT-COMMIT <job-id> <version>: takes ownership of the
-/// imported slots; replies with the topology version now in force.
+/// CLUSTERX IMPORT-COMMIT <job-id> [<version>]: takes ownership of the
+/// imported slots as a local change recorded in nodes.conf (the topology
+/// version stays where the controller put it, as in kvrocks; a version
+/// argument from an older source is ignored); replies with the version in
+/// force.
 pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
-    if args.len() != 4 {
+    if args.len() != 3 && args.len() != 4 {
         return Err(CmdError::Arity("clusterx|import-commit".into()));
     }
     let job_id = int(&args[2])? as u64;
-    let version = int(&args[3])?;
     let Some(job) = ctx.server.imports.get(job_id) else {
         return Err(CmdError::err(format!("unknown import job {job_id}")));
     };
@@ -294,29 +296,27 @@ pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .myid
         .clone()
         .ok_or_else(|| CmdError::err("the node id is not set"))?;
-    let mut next = state.topology.clone();
-    next.assign(job.scope.first, job.scope.last, &me)
+    state
+        .move_slots_locally(job.scope.first, job.scope.last, &me)
         .map_err(CmdError::err)?;
-    next.version = version.max(state.topology.version + 1);
-    let used = next.version;
-    state.set_topology(next, true).map_err(CmdError::err)?;
     for s in job.scope.first..=job.scope.last {
         state.importing.remove(&s);
     }
+    let version = state.topology.version;
     state
         .save()
         .map_err(|e| CmdError::err(format!("failed to persist the cluster state: {e}")))?;
     drop(state);
-    ctx.server.imports.finish(job_id);
+    ctx.server.imports.finish(job_id, true);
     clear_checkpoint(&ctx.server.storage, job_id)?;
     tracing::info!(
-        "now serving slots {}-{} (job {}, version {})",
+        "now serving slots {}-{} (job {}, topology version {} unchanged)",
         job.scope.first,
         job.scope.last,
         job_id,
-        used
+        version
     );
-    Ok(Reply::Integer(used))
+    Ok(Reply::Integer(version))
 }
 
 fn job_map(j: &MigrationStatus) -> Reply {
@@ -496,7 +496,7 @@ fn drop_import(ctx: &Ctx, job_id: u64, job: &ImportJob) -> Result<(), CmdError> 
         }
         let _ = state.save();
     }
-    ctx.server.imports.finish(job_id);
+    ctx.server.imports.finish(job_id, false);
     tracing::info!(
         "import job {} of slots {}-{} dropped with its partial data",
         job_id,

@@ -46,6 +46,7 @@ start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
             assert_error "*destination node*" {$n1 clusterx migrate 100 [random_node_id]}
             assert_error "*out of range*" {$n1 clusterx migrate 16384 $id2}
             assert_error "*syntax*" {$n1 clusterx migrate 100 $id2 sometimes}
+            assert_error "ERR CLUSTERX command, CLUSTERX VERSION|MYID|SETNODEID|SETNODES|SETSLOT|MIGRATE" {$n1 clusterx migrate 100}
         }
 
         test "migrate-* settings change at run time" {
@@ -92,14 +93,22 @@ start_server {tags {slotmigrate ferrocks} overrides {cluster-enabled yes}} {
             assert_equal value-7 [r get "{$tag}k7"]
             assert_range [r ttl "{$tag}ttl"] 900 1000
             assert_error "MOVED 100 127.0.0.1:$p2" {$n1 get "{$tag}k7"}
-            assert_equal [$n1 clusterx version] [r clusterx version]
+            # The move is a local change on both nodes: no version change
+            # of their own (as in kvrocks); both know the new owner.
+            assert_equal 1 [$n1 clusterx version]
+            assert_equal 1 [r clusterx version]
+            assert_match "* connected 100 8192-16383" [cluster_nodes_line $n1 $id2]
+            assert_match "* connected 100 8192-16383" [cluster_nodes_line r $id2]
             set job [sm_info_job $n1]
             foreach field {state=success phase=cutover eta_seconds=0 keys=501 raw_bytes= wire_bytes= compression_ratio= chunks= retransmits=0 chunk_size= write_pause_ms=} {
                 assert_match "*$field*" $job
             }
             assert_equal 100 [cluster_info_field $n1 migrating_slot]
+            assert_equal 100 [cluster_info_field $n1 migrating_slot(s)]
             assert_equal $id2 [cluster_info_field $n1 destination_node]
             assert_equal success [cluster_info_field $n1 migrating_state]
+            assert_equal 100 [cluster_info_field r importing_slot]
+            assert_equal success [cluster_info_field r import_state]
         }
 
         test "CLUSTERX MIGRATE async, then STATUS shows the job" {

@@ -82,6 +82,24 @@ def discovers_nodes(rc, ports):
     assert len(owners) == 16384, f"CLUSTER SLOTS covers {len(owners)} slots"
 
 
+@check("CLUSTER SLOTS: ranges in slot order, nodes as [ip, port, id]")
+def slots_shape(rc, ports):
+    for port in ports:
+        plain = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+        entries = plain.execute_command("CLUSTER SLOTS")
+        plain.close()
+        starts = [int(e[0]) for e in entries]
+        assert starts == sorted(starts), f"node {port}: starts {starts}"
+        for e in entries:
+            for node in e[2:]:
+                assert len(node) == 3, f"node {port}: entry {e!r}"
+                node_id = node[2].decode() if isinstance(node[2], bytes) else node[2]
+                assert len(node_id) == 40, f"node {port}: id {node_id!r}"
+        # What the cluster client itself learned from it.
+        got = {n.port for n in rc.get_nodes()}
+        assert port in got, f"{port} not among {got}"
+
+
 @check("10,000 keys written through pipelines and read back")
 def write_and_read(rc, ports):
     items = list(keys_and_values())
@@ -178,7 +196,7 @@ def main(argv):
         socket_timeout=10,
         socket_connect_timeout=10,
     )
-    for fn in (discovers_nodes, write_and_read, single_commands, placement, hash_tags, delete_many):
+    for fn in (discovers_nodes, slots_shape, write_and_read, single_commands, placement, hash_tags, delete_many):
         fn(rc, ports)
     rc.close()
     print(f"{len(PASSED)} passed, {len(FAILURES)} failed")

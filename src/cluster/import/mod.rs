@@ -26,10 +26,45 @@ pub struct ImportJob {
     pub chunks: u64,
 }
 
+/// How the latest import of this node stands (CLUSTER INFO's
+/// `import_state`, as kvrocks reports it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportState {
+    /// Receiving data.
+    Start,
+    /// Committed: this node serves the slots.
+    Success,
+    /// Dropped (the source gave up or a new job replaced it).
+    Error,
+}
+
+impl ImportState {
+    /// The word CLUSTER INFO shows (kvrocks: start, success, error).
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportState::Start => "start",
+            ImportState::Success => "success",
+            ImportState::Error => "error",
+        }
+    }
+}
+
+/// The latest import this node saw: its slots and how it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastImport {
+    /// First slot.
+    pub first: u16,
+    /// Last slot.
+    pub last: u16,
+    /// Its state.
+    pub state: ImportState,
+}
+
 /// Imports running on this node, by job id.
 #[derive(Default)]
 pub struct ImportRegistry {
     jobs: Mutex<HashMap<u64, ImportJob>>,
+    last: Mutex<Option<LastImport>>,
     /// Raw bytes applied since imported data was last flushed.
     unflushed: AtomicU64,
 }
@@ -37,6 +72,11 @@ pub struct ImportRegistry {
 impl ImportRegistry {
     /// Registers (or re-registers, on resume) a job.
     pub fn start(&self, job_id: u64, job: ImportJob) {
+        *self.last.lock() = Some(LastImport {
+            first: job.scope.first,
+            last: job.scope.last,
+            state: ImportState::Start,
+        });
         self.jobs.lock().insert(job_id, job);
     }
 
@@ -65,9 +105,28 @@ impl ImportRegistry {
         true
     }
 
-    /// Ends a job.
-    pub fn finish(&self, job_id: u64) -> Option<ImportJob> {
-        self.jobs.lock().remove(&job_id)
+    /// Ends a job: `committed` when this node now serves its slots, false
+    /// when its data was dropped.
+    pub fn finish(&self, job_id: u64, committed: bool) -> Option<ImportJob> {
+        let job = self.jobs.lock().remove(&job_id)?;
+        let mut last = self.last.lock();
+        if last.is_none_or(|l| (l.first, l.last) == (job.scope.first, job.scope.last)) {
+            *last = Some(LastImport {
+                first: job.scope.first,
+                last: job.scope.last,
+                state: if committed {
+                    ImportState::Success
+                } else {
+                    ImportState::Error
+                },
+            });
+        }
+        Some(job)
+    }
+
+    /// The latest import this node saw since it started, if any.
+    pub fn last(&self) -> Option<LastImport> {
+        *self.last.lock()
     }
 
     /// All running imports.

@@ -458,8 +458,7 @@ fn run_inner(
                 status.job_id,
                 why
             );
-            let version = destination_version(server, &dst)?;
-            return finish_on_source(server, status, &namespaces, version);
+            return finish_on_source(server, status, &namespaces);
         }
         other => other?,
     };
@@ -521,7 +520,7 @@ fn run_inner(
     let mut delta_read = drained;
     let mut delta_done = drained;
     let job = status.job_id.to_string();
-    let outcome = (|| -> Result<i64, JobError> {
+    let outcome = (|| -> Result<(), JobError> {
         let settings = link_settings(server);
         if per_key {
             // Keys written meanwhile (to keys not yet moved) go now.
@@ -541,10 +540,10 @@ fn run_inner(
         link.drain(status, &settings)?;
         status.check_cancelled()?;
         delta_done = pause_started.elapsed();
-        commit_on_destination(&mut link, cluster.read().topology.version + 1, &job)
+        commit_on_destination(&mut link, &job)
     })();
-    let version = match outcome {
-        Ok(v) => v,
+    match outcome {
+        Ok(()) => {}
         Err(JobError::HandoffUnknown(why)) => {
             tracing::warn!(
                 "job {}: hand-off reply lost ({}); asking the destination",
@@ -558,9 +557,9 @@ fn run_inner(
             unpause(server, status);
             return Err(e);
         }
-    };
+    }
     let paused_for = pause_started.elapsed();
-    finish_on_source(server, status, &namespaces, version)?;
+    finish_on_source(server, status, &namespaces)?;
     status
         .pause_ms
         .store(paused_for.as_millis() as u64, Ordering::Relaxed);
@@ -607,21 +606,15 @@ fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stage) -> JobRe
     }
 }
 
-/// Phase one of the hand-off: the destination takes the slots and
-/// answers with the topology version it now has. A lost reply is
+/// Phase one of the hand-off: the destination takes the slots (a local
+/// change there; no topology version moves). A lost reply is
 /// [`JobError::HandoffUnknown`].
-fn commit_on_destination(link: &mut Link, version: i64, job: &str) -> Result<i64, JobError> {
-    let version = version.to_string();
+fn commit_on_destination(link: &mut Link, job: &str) -> Result<(), JobError> {
     let reply = link
-        .call(&[
-            b"CLUSTERX",
-            b"IMPORT-COMMIT",
-            job.as_bytes(),
-            version.as_bytes(),
-        ])
+        .call(&[b"CLUSTERX", b"IMPORT-COMMIT", job.as_bytes()])
         .map_err(|e| JobError::HandoffUnknown(e.to_string()))?;
     match reply {
-        OwnedFrame::Integer(v) => Ok(v),
+        OwnedFrame::SimpleString(_) | OwnedFrame::Integer(_) => Ok(()),
         OwnedFrame::Error(e) => Err(JobError::Refused(e)),
         other => Err(JobError::HandoffUnknown(format!(
             "unexpected reply {other:?}"
@@ -630,18 +623,20 @@ fn commit_on_destination(link: &mut Link, version: i64, job: &str) -> Result<i64
 }
 
 /// After a lost hand-off reply: reconnects until the destination says
-/// whether it took the slots. If it did, returns its version; if it is
-/// still importing (every chunk applied), commits again. Slots stay
-/// paused throughout; if the destination stays unreachable the job ends
-/// with [`JobError::HandoffUnknown`] and its record, so a restart or a
-/// topology push settles it.
+/// whether it took the slots. Announcing the job again asks it: a
+/// destination that owns the slots refuses the announcement ("already the
+/// owner", [`JobError::DestinationOwns`]) and the hand-off is finished
+/// here; one still importing (every chunk applied) is asked to commit
+/// again. Slots stay paused throughout; if the destination stays
+/// unreachable the job ends with [`JobError::HandoffUnknown`] and its
+/// record, so a restart or a topology push settles it.
 fn resolve_handoff(
     server: &Server,
     status: &MigrationStatus,
     dst: &crate::cluster::topology::Node,
     import_args: &[&[u8]],
     last_sent: u64,
-) -> Result<i64, JobError> {
+) -> Result<(), JobError> {
     let mut last_err = String::new();
     for _ in 0..RESOLVE_ATTEMPTS {
         std::thread::sleep(RESOLVE_PAUSE);
@@ -657,7 +652,7 @@ fn resolve_handoff(
                     "job {}: the destination took the slots; finishing the hand-off",
                     status.job_id
                 );
-                return destination_version(server, dst);
+                return Ok(());
             }
             Ok((mut link, announced)) => {
                 if announced.applied < last_sent {
@@ -666,12 +661,7 @@ fn resolve_handoff(
                         announced.applied, last_sent
                     )));
                 }
-                let next = server
-                    .cluster
-                    .as_ref()
-                    .map(|c| c.read().topology.version + 1)
-                    .unwrap_or(1);
-                match commit_on_destination(&mut link, next, &status.job_id.to_string()) {
+                match commit_on_destination(&mut link, &status.job_id.to_string()) {
                     Err(JobError::HandoffUnknown(why)) => last_err = why,
                     other => return other,
                 }
@@ -699,40 +689,22 @@ fn call_destination(
     .call(args)
 }
 
-/// Asks the destination for its topology version (CLUSTERX VERSION).
-fn destination_version(
-    server: &Server,
-    dst: &crate::cluster::topology::Node,
-) -> Result<i64, JobError> {
-    match call_destination(server, dst, &[b"CLUSTERX", b"VERSION"]) {
-        Ok(OwnedFrame::Integer(v)) => Ok(v),
-        Ok(other) => Err(JobError::HandoffUnknown(format!(
-            "unexpected VERSION reply {other:?}"
-        ))),
-        Err(e) => Err(JobError::HandoffUnknown(e.to_string())),
-    }
-}
-
 /// Phase two of the hand-off: this node gives the slots to the
-/// destination (with a version not below the destination's), serves
-/// them no more, drops their data and forgets the job.
+/// destination (a local change recorded in nodes.conf; the topology
+/// version stays where the controller put it), serves them no more,
+/// drops their data and forgets the job.
 fn finish_on_source(
     server: &Server,
     status: &MigrationStatus,
     namespaces: &[Vec<u8>],
-    version: i64,
 ) -> Result<(), JobError> {
     let Some(cluster) = server.cluster.as_ref() else {
         return Err(JobError::Refused("cluster mode is off".into()));
     };
     {
         let mut state = cluster.write();
-        let mut next = state.topology.clone();
-        next.assign(status.first, status.last, &status.dst_id)
-            .map_err(|e| JobError::Refused(e.to_string()))?;
-        next.version = version.max(state.topology.version + 1);
         state
-            .set_topology(next, true)
+            .move_slots_locally(status.first, status.last, &status.dst_id)
             .map_err(|e| JobError::Refused(e.to_string()))?;
         state
             .paused
