@@ -432,3 +432,78 @@ fn debug_sleep_stalls_the_whole_server() {
         "PING answered after {waited:?} during DEBUG SLEEP"
     );
 }
+
+/// A one-node cluster owning every slot, with an admin password and a
+/// config file (for namespaces).
+fn single_node_cluster(config: &str) -> (Server, String) {
+    let s = Server::start_opts(
+        common::Options::new()
+            .config(config)
+            .arg("cluster-enabled", "yes")
+            .arg("requirepass", "admin"),
+    );
+    let id = "Ab".repeat(20);
+    let mut admin = s.client_auth("admin");
+    let _: () = q(&mut admin, &["CLUSTERX", "SETNODEID", &id]);
+    let topo = format!("{id} 127.0.0.1 {} master - 0-16383", s.port());
+    let _: () = q(&mut admin, &["CLUSTERX", "SETNODES", &topo, "1"]);
+    (s, id)
+}
+
+#[test]
+fn namespace_users_cannot_change_the_cluster() {
+    let (s, id) = single_node_cluster("# cluster node\n");
+    let mut admin = s.client_auth("admin");
+    let _: () = q(&mut admin, &["NAMESPACE", "ADD", "ns1", "tok1"]);
+    let mut user = s.client_auth("tok1");
+    for cmd in [
+        vec!["CLUSTER", "RESET"],
+        vec!["CLUSTER", "SETSLOT", "5", "NODE", &id],
+        vec!["CLUSTER", "DELSLOTS", "5"],
+        vec!["CLUSTER", "ADDSLOTSRANGE", "1", "2"],
+        vec!["CLUSTER", "MIGRATION", "CANCEL", "5"],
+        vec!["CLUSTERX", "SETNODES", "", "2", "FORCE"],
+    ] {
+        assert_eq!(
+            q_err(&mut user, &cmd),
+            "ERR admin permission required to perform the command",
+            "{cmd:?}"
+        );
+    }
+    // Reading the topology stays open to them.
+    assert!(q::<String>(&mut user, &["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+    assert!(q::<String>(&mut user, &["CLUSTER", "NODES"]).contains(&id));
+    let _: () = q(&mut user, &["SET", "k", "v"]);
+}
+
+#[test]
+fn cluster_nodes_file_follows_persist_setting() {
+    // In the file, not on the command line: CONFIG REWRITE changes it below.
+    let (mut s, _) = single_node_cluster("persist-cluster-nodes-enabled no\n");
+    let nodes_file = s.data_dir().join("nodes.conf");
+    assert!(
+        !nodes_file.exists(),
+        "nodes.conf written with persistence off"
+    );
+    s.restart();
+    let mut admin = s.client_auth("admin");
+    assert_eq!(
+        q_err(&mut admin, &["CLUSTER", "INFO"]),
+        "CLUSTERDOWN The cluster is not initialized"
+    );
+    // Turned on at run time, the current state is written at once.
+    let id = "Cd".repeat(20);
+    let _: () = q(&mut admin, &["CLUSTERX", "SETNODEID", &id]);
+    let topo = format!("{id} 127.0.0.1 {} master - 0-16383", s.port());
+    let _: () = q(&mut admin, &["CLUSTERX", "SETNODES", &topo, "3"]);
+    let _: () = q(
+        &mut admin,
+        &["CONFIG", "SET", "persist-cluster-nodes-enabled", "yes"],
+    );
+    assert!(nodes_file.exists());
+    let _: () = q(&mut admin, &["CONFIG", "REWRITE"]);
+    drop(admin);
+    s.restart();
+    let mut admin = s.client_auth("admin");
+    assert!(q::<String>(&mut admin, &["CLUSTER", "INFO"]).contains("cluster_current_epoch:3"));
+}

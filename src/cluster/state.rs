@@ -33,14 +33,19 @@ pub struct ClusterState {
     /// Slots whose writes are paused during a migration's cut-over.
     pub paused: std::collections::BTreeSet<u16>,
     path: PathBuf,
+    /// `persist-cluster-nodes-enabled`: when false, nothing is read from or
+    /// written to `nodes.conf` and the controller pushes the topology again
+    /// after a restart, as in kvrocks.
+    persist: bool,
 }
 
 /// File name of the persisted state inside the data directory.
 pub const NODES_FILE: &str = "nodes.conf";
 
 impl ClusterState {
-    /// Loads the state from `dir/nodes.conf`, or starts empty.
-    pub fn load(dir: &Path) -> Result<ClusterState, StateError> {
+    /// Loads the state from `dir/nodes.conf`, or starts empty (always
+    /// when `persist` is false).
+    pub fn load(dir: &Path, persist: bool) -> Result<ClusterState, StateError> {
         let path = dir.join(NODES_FILE);
         let mut state = ClusterState {
             myid: None,
@@ -49,7 +54,11 @@ impl ClusterState {
             importing: BTreeMap::new(),
             paused: Default::default(),
             path: path.clone(),
+            persist,
         };
+        if !persist {
+            return Ok(state);
+        }
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(state),
@@ -96,8 +105,19 @@ impl ClusterState {
         Ok(state)
     }
 
-    /// Writes the state atomically (temp file, fsync, rename).
+    /// Turns persistence on or off at run time; turning it on writes the
+    /// current state at once.
+    pub fn set_persist(&mut self, persist: bool) -> std::io::Result<()> {
+        self.persist = persist;
+        self.save()
+    }
+
+    /// Writes the state atomically (temp file, fsync, rename); nothing
+    /// when persistence is off.
     pub fn save(&self) -> std::io::Result<()> {
+        if !self.persist {
+            return Ok(());
+        }
         let mut text =
             String::from("# ferrocks cluster state: written by the server, do not edit\n");
         if let Some(id) = &self.myid {

@@ -516,11 +516,29 @@ fn setslot(ctx: &Ctx, args: &[Bytes]) -> CmdResult {
     Ok(Reply::ok())
 }
 
+/// CLUSTER subcommands that change the topology or move data: only the
+/// administrator may run them (CLUSTER itself is open to namespace users
+/// for its read-only subcommands).
+const ADMIN_SUBCOMMANDS: &[&str] = &[
+    "reset",
+    "setslot",
+    "migration",
+    "addslots",
+    "delslots",
+    "addslotsrange",
+    "delslotsrange",
+];
+
 /// CLUSTER subcommands (Redis's, with kvrocks's errors for the ones
 /// kvrocks has).
 pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let sub = lower(&args[1]);
     let cluster = cluster_state(ctx)?;
+    if !ctx.session.admin && ADMIN_SUBCOMMANDS.contains(&sub.as_str()) {
+        return Err(CmdError::err(
+            "admin permission required to perform the command",
+        ));
+    }
     // kvrocks's subcommands answer its usage error on a wrong argument count.
     let usage = |ok: bool| -> Result<(), CmdError> {
         if ok {

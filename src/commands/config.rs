@@ -16,6 +16,14 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
             "workers set to {}; the number of worker threads changes at the next start",
             cfg.get("workers")
         ),
+        "persist-cluster-nodes-enabled" => {
+            if let Some(cluster) = &ctx.server.cluster {
+                let on = cfg.bool("persist-cluster-nodes-enabled");
+                if let Err(e) = cluster.write().set_persist(on) {
+                    tracing::error!("writing the cluster state failed: {}", e);
+                }
+            }
+        }
         "rocksdb.compression" => {
             if let Err(e) = ctx
                 .server

@@ -141,9 +141,10 @@ impl Server {
         let commands = CommandTable::new(&cfg.rename_commands);
         let (shutdown_tx, _) = watch::channel(false);
         let cluster = if cfg.bool("cluster-enabled") {
-            Some(RwLock::new(ClusterState::load(std::path::Path::new(
-                cfg.get("dir"),
-            ))?))
+            Some(RwLock::new(ClusterState::load(
+                std::path::Path::new(cfg.get("dir")),
+                cfg.bool("persist-cluster-nodes-enabled"),
+            )?))
         } else {
             None
         };
