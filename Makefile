@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/ferrocks
 export FERROCKS_BIN ?= $(BIN)
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g fmt clippy
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g fmt clippy chaos
 
 build: deps
 	cargo build --release
@@ -56,6 +56,15 @@ bench-migrate: build
 bench-migrate-2g: build
 	BENCH_KEYS=2000000 BENCH_VALUE_MIN=1024 BENCH_VALUE_MAX=1024 BENCH_ONLY_RAW=1 \
 		BENCH_OUT=benches/results/migrate-2g.md bash benches/migrate.sh
+
+# The chaos loop over slot migrations (tests/chaos.rs): three nodes, a
+# writer, slots moved around while a random node is killed with -9.
+# `make chaos N=50` (or CHAOS_ROUNDS=50) runs more rounds, CHAOS_SEED=... replays a run; the short
+# version (3 rounds) runs inside `make test`.
+N ?= 20
+CHAOS_ROUNDS ?= $(N)
+chaos: deps
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) cargo test --release --test chaos -- --nocapture
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,1344 @@
+//! A chaos loop over slot migrations.
+//!
+//! Three ferrocks nodes in cluster mode (ids and topology pushed with
+//! `CLUSTERX SETNODEID` / `SETNODES`, as a controller does). Two writer
+//! threads go through a small hand-rolled cluster client (below) that
+//! follows `MOVED` and `ASK`, retries `TRYAGAIN`, `CLUSTERDOWN` and refused
+//! connections, and counts a write as acknowledged only when it got a reply:
+//!
+//! - the *writer* does `SET` (values up to 1 KiB) and `INCR` on keys spread
+//!   over a few "chaos" slots and over plain keys elsewhere;
+//! - the *loader* does `SET` of 6-8 KiB values on keys of the slot being
+//!   moved, so the WAL catch-up and the last delta have data to ship.
+//!
+//! Every chaos slot also holds "ballast" (incompressible keys written
+//! before the loop), and every node runs with
+//! `migrate-batch-rate-limit-mb 1`, so a move's snapshot, WAL catch-up and
+//! cut-over each last long enough for a kill to land in them.
+//!
+//! Each round moves one chaos slot with `CLUSTERX MIGRATE <slot> <dst-id>
+//! async` while a killer `kill -9`s a random node (source, destination, or
+//! the third one) at a chosen moment: mid-snapshot, mid-WAL catch-up,
+//! during the cut-over, during the hand-off (the destination already owns
+//! the slot, the source's job has not finished), or at a random time. The
+//! moment is read from the source's `INFO migration` job line (and the
+//! destination's `CLUSTER NODES`) just before the kill, and printed. The
+//! killed node is started again on the same data directory and port.
+//!
+//! # The controller's rule
+//!
+//! The test plays the controller and works whether a successful move raises
+//! the nodes' topology version by itself (older ferrocks) or not (kvrocks,
+//! where the new owner is a local change until the controller pushes):
+//!
+//! 1. Start the move on the owner the controller believes in.
+//! 2. Wait until the job has ended on the source: its `INFO migration` line
+//!    says `success` or `failed`, or (the source was killed before it
+//!    recorded the job) the job is gone. A source restarted mid-job
+//!    resumes it by itself, so the wait covers the resumed job.
+//! 3. Decide the owner by reading the nodes, not the job's outcome: the
+//!    destination commits first in the two-phase hand-off, so if the
+//!    destination's own `CLUSTER NODES` lists the slot as its own, the
+//!    destination owns it; otherwise the source keeps it.
+//! 4. Push the full topology with that owner to all three nodes with a
+//!    version one above the highest `CLUSTERX VERSION` any node reports
+//!    (an integer or a bulk string).
+//! 5. If the slot did not move (the job failed or was lost in a kill), the
+//!    same move is started again (without a kill), up to three attempts.
+//!    A round whose move never succeeds is an error.
+//!
+//! After the rounds, the writers stop and a quiet period follows; then, and
+//! once more after every node was restarted:
+//!
+//! - every node's topology has every slot owned by exactly one node, the
+//!   same map the controller pushed, at the same version;
+//! - every key lives on exactly one node, the owner of its slot (`KEYS`
+//!   on every node); no chaos slot has a key (`CLUSTER COUNTKEYSINSLOT`) or
+//!   a raw record (`CLUSTERX SLOTDUMP`) on a node that does not own it; the
+//!   owner has exactly the expected keys (`CLUSTER GETKEYSINSLOT`);
+//! - every acknowledged `SET` reads back its last acknowledged value (or a
+//!   later value whose attempt got no reply), every counter is within
+//!   `[acknowledged, acknowledged + unknown]` where unknown counts INCRs
+//!   whose reply was lost, and the ballast is byte-identical (`DUMP`);
+//! - no partial import is left: no importing or migrating marks in
+//!   `CLUSTER NODES`, no import registered and no job running in
+//!   `INFO migration`.
+//!
+//! `CHAOS_ROUNDS` (default 3) and `CHAOS_SEED` (default: from the clock,
+//! printed) select the run; `make chaos` runs 20 rounds.
+
+mod cluster;
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cluster::migration::{fill_slot, slot_dump};
+use cluster::{key_in_slot, key_slot, ranges_contain, Cluster, SLOT_COUNT};
+use common::err_text;
+use redis::{Cmd, Value};
+
+/// Keys of incompressible ballast per chaos slot (about 1 KiB each).
+const BALLAST_KEYS: usize = 1500;
+/// Slots that are moved around.
+const CHAOS_SLOTS: usize = 4;
+/// Per chaos slot: string keys and counters of the writer, big keys of the
+/// loader.
+const SMALL_PER_SLOT: usize = 6;
+const COUNTERS_PER_SLOT: usize = 3;
+const BIG_PER_SLOT: usize = 8;
+/// Plain keys (no hash tag) the writer also updates.
+const PLAIN_KEYS: usize = 16;
+const PLAIN_COUNTERS: usize = 4;
+/// Operations per second of the writer and the loader.
+const WRITER_OPS: u64 = 250;
+const LOADER_OPS: u64 = 40;
+/// How long one write may keep being retried before it counts as failed.
+const OP_DEADLINE: Duration = Duration::from_secs(120);
+/// How long a move may take to settle after its kill.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(150);
+/// Attempts of one round's move (the first one is the one with the kill).
+const MOVE_ATTEMPTS: usize = 3;
+/// No hot slot for the loader.
+const NO_SLOT: u32 = u32::MAX;
+
+// ---------------------------------------------------------------------------
+// Randomness (seeded, reproducible)
+
+/// SplitMix64.
+#[derive(Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// What was written
+
+/// The kind of a writer key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// SET of a value of up to 1 KiB.
+    Small,
+    /// SET of a 6-8 KiB value (the loader).
+    Big,
+    /// INCR.
+    Counter,
+}
+
+/// The `v`-th value of `key`: deterministic, mostly incompressible.
+fn value_of(key: &str, kind: Kind, v: u64) -> Vec<u8> {
+    let mut out = format!("{key}#{v}#").into_bytes();
+    let mut r = Rng::new(fnv(key) ^ v.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let len = match kind {
+        Kind::Big => 6144 + r.below(2048),
+        _ => r.below(1024),
+    };
+    out.extend((0..len).map(|_| b'a' + r.below(26) as u8));
+    out
+}
+
+/// What the cluster must hold for one key.
+#[derive(Debug, Clone)]
+struct KeyModel {
+    kind: Kind,
+    /// Last acknowledged SET (its `v`).
+    acked_v: Option<u64>,
+    /// SETs given up without a reply after the last acknowledged one.
+    maybe_v: Vec<u64>,
+    /// Next `v` to write.
+    next_v: u64,
+    /// Acknowledged INCRs.
+    acked: u64,
+    /// INCRs whose reply was lost (applied or not).
+    unknown: u64,
+}
+
+impl KeyModel {
+    fn new(kind: Kind) -> KeyModel {
+        KeyModel {
+            kind,
+            acked_v: None,
+            maybe_v: Vec::new(),
+            next_v: 1,
+            acked: 0,
+            unknown: 0,
+        }
+    }
+
+    /// Checks a GET reply against the model.
+    fn verify(&self, key: &str, got: Option<&[u8]>) -> Result<(), String> {
+        match self.kind {
+            Kind::Counter => {
+                let lo = self.acked;
+                let hi = self.acked + self.unknown;
+                match got {
+                    None if lo == 0 => Ok(()),
+                    None => Err(format!("{key}: missing, {lo} INCRs were acknowledged")),
+                    Some(b) => {
+                        let text = String::from_utf8_lossy(b);
+                        match text.parse::<u64>() {
+                            Ok(n) if (lo..=hi).contains(&n) => Ok(()),
+                            _ => Err(format!(
+                                "{key}: counter is {text}, expected {lo}..={hi} ({lo} acknowledged, {} unknown)",
+                                self.unknown
+                            )),
+                        }
+                    }
+                }
+            }
+            Kind::Small | Kind::Big => {
+                let mut allowed: Vec<Option<u64>> = vec![self.acked_v];
+                allowed.extend(self.maybe_v.iter().map(|v| Some(*v)));
+                let ok = allowed.iter().any(|a| match (a, got) {
+                    (None, None) => true,
+                    (Some(v), Some(b)) => value_of(key, self.kind, *v) == b,
+                    _ => false,
+                });
+                if ok {
+                    return Ok(());
+                }
+                let got_text = got.map(|b| {
+                    let s = String::from_utf8_lossy(b);
+                    s.chars().take(40).collect::<String>()
+                });
+                Err(format!(
+                    "{key}: GET is {got_text:?}, expected write #{:?} (or one of {:?} whose reply was lost)",
+                    self.acked_v, self.maybe_v
+                ))
+            }
+        }
+    }
+}
+
+/// Everything the writers did, shared with the checks.
+#[derive(Default)]
+struct Model {
+    keys: BTreeMap<String, KeyModel>,
+}
+
+/// Counters of the writers' experience.
+#[derive(Default)]
+struct Stats {
+    sets: AtomicU64,
+    incrs: AtomicU64,
+    incr_unknown: AtomicU64,
+    set_retried_after_io: AtomicU64,
+    tryagain: AtomicU64,
+    moved: AtomicU64,
+    ask: AtomicU64,
+    clusterdown: AtomicU64,
+    io_errors: AtomicU64,
+    refused_connects: AtomicU64,
+    /// Writes that could not be completed, unexpected replies.
+    errors: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    fn error(&self, e: String) {
+        eprintln!("writer error: {e}");
+        self.errors.lock().unwrap().push(e);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A small cluster client
+
+/// What became of one command.
+enum Outcome {
+    /// It got a reply.
+    Reply(Value),
+    /// It was sent and no reply came: applied or not, nobody knows.
+    Unknown(String),
+    /// It was not applied (an error reply, or the deadline passed before
+    /// it could be sent).
+    NotApplied(String),
+}
+
+/// Follows MOVED/ASK, retries TRYAGAIN/CLUSTERDOWN and refused connects;
+/// retries lost replies only when told the command is idempotent.
+struct ClusterClient {
+    ports: Vec<u16>,
+    routes: HashMap<u16, u16>,
+    conns: HashMap<u16, redis::Connection>,
+    stats: Arc<Stats>,
+    rng: Rng,
+}
+
+impl ClusterClient {
+    fn new(ports: Vec<u16>, stats: Arc<Stats>, seed: u64) -> ClusterClient {
+        ClusterClient {
+            ports,
+            routes: HashMap::new(),
+            conns: HashMap::new(),
+            stats,
+            rng: Rng::new(seed),
+        }
+    }
+
+    fn conn(&mut self, port: u16) -> Result<&mut redis::Connection, String> {
+        if !self.conns.contains_key(&port) {
+            let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                .map_err(|e| e.to_string())?;
+            let con = client
+                .get_connection_with_timeout(Duration::from_secs(2))
+                .map_err(|e| e.to_string())?;
+            con.set_read_timeout(Some(Duration::from_secs(10)))
+                .map_err(|e| e.to_string())?;
+            con.set_write_timeout(Some(Duration::from_secs(10)))
+                .map_err(|e| e.to_string())?;
+            self.conns.insert(port, con);
+        }
+        self.conns
+            .get_mut(&port)
+            .ok_or_else(|| "no connection".to_string())
+    }
+
+    fn exec(&mut self, cmd: &Cmd, key: &str, idempotent: bool) -> Outcome {
+        let slot = key_slot(key.as_bytes());
+        let deadline = Instant::now() + OP_DEADLINE;
+        let mut ask: Option<u16> = None;
+        let mut last = String::new();
+        loop {
+            if Instant::now() > deadline {
+                return Outcome::NotApplied(format!("no reply within {OP_DEADLINE:?}: {last}"));
+            }
+            let port = match ask {
+                Some(p) => p,
+                None => match self.routes.get(&slot) {
+                    Some(p) => *p,
+                    None => *self.rng.pick(&self.ports.clone()),
+                },
+            };
+            let asking = ask.take().is_some();
+            let con = match self.conn(port) {
+                Ok(c) => c,
+                Err(e) => {
+                    // Nothing was sent: safe to try again.
+                    self.stats.refused_connects.fetch_add(1, Ordering::Relaxed);
+                    last = format!("connect to {port}: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+            };
+            let result: redis::RedisResult<Value> = if asking {
+                let mut p = redis::pipe();
+                p.cmd("ASKING").ignore();
+                p.add_command(cmd.clone());
+                p.query::<Vec<Value>>(con)
+                    .map(|mut v| v.pop().unwrap_or(Value::Nil))
+            } else {
+                cmd.query(con)
+            };
+            let e = match result {
+                Ok(v) => return Outcome::Reply(v),
+                Err(e) => e,
+            };
+            let text = err_text(&e);
+            let words: Vec<&str> = text.split_whitespace().collect();
+            match e.code() {
+                Some("MOVED") | Some("ASK") => {
+                    let target = words
+                        .get(2)
+                        .and_then(|a| a.rsplit_once(':'))
+                        .and_then(|(_, p)| p.parse::<u16>().ok());
+                    let Some(target) = target else {
+                        return Outcome::NotApplied(format!("unreadable redirect {text}"));
+                    };
+                    if e.code() == Some("MOVED") {
+                        self.stats.moved.fetch_add(1, Ordering::Relaxed);
+                        self.routes.insert(slot, target);
+                        // Two nodes bouncing a slot: give them a moment.
+                        if last.starts_with("MOVED") {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                    } else {
+                        self.stats.ask.fetch_add(1, Ordering::Relaxed);
+                        ask = Some(target);
+                    }
+                    last = text;
+                }
+                Some("TRYAGAIN") => {
+                    self.stats.tryagain.fetch_add(1, Ordering::Relaxed);
+                    last = text;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Some("CLUSTERDOWN") => {
+                    self.stats.clusterdown.fetch_add(1, Ordering::Relaxed);
+                    last = text;
+                    self.routes.remove(&slot);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Some(_) if !e.is_io_error() => {
+                    return Outcome::NotApplied(format!("error reply: {text}"));
+                }
+                _ => {
+                    // Sent, and the connection broke: no reply.
+                    self.stats.io_errors.fetch_add(1, Ordering::Relaxed);
+                    self.conns.remove(&port);
+                    if !idempotent {
+                        return Outcome::Unknown(text);
+                    }
+                    self.stats
+                        .set_retried_after_io
+                        .fetch_add(1, Ordering::Relaxed);
+                    last = text;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The writers
+
+/// One write of `key` through `client`, recorded in `model`.
+fn write_one(client: &mut ClusterClient, model: &Mutex<Model>, stats: &Stats, key: &str) {
+    let (kind, v) = {
+        let mut m = model.lock().unwrap();
+        let Some(k) = m.keys.get_mut(key) else {
+            return;
+        };
+        let v = k.next_v;
+        k.next_v += 1;
+        (k.kind, v)
+    };
+    match kind {
+        Kind::Small | Kind::Big => {
+            let mut c = redis::cmd("SET");
+            c.arg(key).arg(value_of(key, kind, v));
+            let out = client.exec(&c, key, true);
+            let mut m = model.lock().unwrap();
+            let Some(k) = m.keys.get_mut(key) else { return };
+            match out {
+                Outcome::Reply(Value::Okay) => {
+                    k.acked_v = Some(v);
+                    k.maybe_v.clear();
+                    stats.sets.fetch_add(1, Ordering::Relaxed);
+                }
+                Outcome::Reply(other) => {
+                    k.maybe_v.push(v);
+                    stats.error(format!("SET {key}: unexpected reply {other:?}"));
+                }
+                Outcome::Unknown(e) | Outcome::NotApplied(e) => {
+                    k.maybe_v.push(v);
+                    stats.error(format!("SET {key} not acknowledged: {e}"));
+                }
+            }
+        }
+        Kind::Counter => {
+            let mut c = redis::cmd("INCR");
+            c.arg(key);
+            let out = client.exec(&c, key, false);
+            let mut m = model.lock().unwrap();
+            let Some(k) = m.keys.get_mut(key) else { return };
+            match out {
+                Outcome::Reply(Value::Int(n)) => {
+                    k.acked += 1;
+                    stats.incrs.fetch_add(1, Ordering::Relaxed);
+                    // A reply below the acknowledged count is a lost write
+                    // seen live.
+                    if (n as u64) < k.acked {
+                        stats.error(format!(
+                            "INCR {key} replied {n} after {} acknowledged INCRs",
+                            k.acked
+                        ));
+                    }
+                }
+                Outcome::Reply(other) => {
+                    k.unknown += 1;
+                    stats.error(format!("INCR {key}: unexpected reply {other:?}"));
+                }
+                Outcome::Unknown(_) => {
+                    k.unknown += 1;
+                    stats.incr_unknown.fetch_add(1, Ordering::Relaxed);
+                }
+                Outcome::NotApplied(e) => {
+                    stats.error(format!("INCR {key} not applied: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// What a writer thread works on.
+struct WriterJob {
+    name: &'static str,
+    ports: Vec<u16>,
+    /// Keys to pick from; for the loader, by slot.
+    keys: Vec<String>,
+    by_slot: HashMap<u16, Vec<String>>,
+    /// The loader writes only to the slot in `hot`.
+    loader: bool,
+    ops_per_sec: u64,
+    seed: u64,
+}
+
+fn spawn_writer(
+    job: WriterJob,
+    model: Arc<Mutex<Model>>,
+    stats: Arc<Stats>,
+    stop: Arc<AtomicBool>,
+    hot: Arc<AtomicU32>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(job.name.to_string())
+        .spawn(move || {
+            let mut rng = Rng::new(job.seed);
+            let mut client = ClusterClient::new(job.ports.clone(), stats.clone(), job.seed ^ 1);
+            let pace = Duration::from_micros(1_000_000 / job.ops_per_sec.max(1));
+            while !stop.load(Ordering::SeqCst) {
+                let key = if job.loader {
+                    let slot = hot.load(Ordering::SeqCst);
+                    match job.by_slot.get(&(slot as u16)) {
+                        Some(keys) if slot != NO_SLOT => rng.pick(keys).clone(),
+                        _ => {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                    }
+                } else {
+                    rng.pick(&job.keys).clone()
+                };
+                write_one(&mut client, &model, &stats, &key);
+                std::thread::sleep(pace);
+            }
+        })
+        .expect("spawn writer")
+}
+
+// ---------------------------------------------------------------------------
+// Reading the nodes
+
+/// One `job_<id>:` line of `INFO migration`.
+#[derive(Debug, Clone, Default)]
+struct JobInfo {
+    id: u64,
+    first: u16,
+    last: u16,
+    state: String,
+    phase: String,
+    chunks: u64,
+    keys: u64,
+}
+
+fn parse_jobs(info: &str) -> Vec<JobInfo> {
+    let mut out = Vec::new();
+    for line in info.lines() {
+        let Some(rest) = line.strip_prefix("job_") else {
+            continue;
+        };
+        let Some((id, fields)) = rest.split_once(':') else {
+            continue;
+        };
+        let mut j = JobInfo {
+            id: id.parse().unwrap_or(0),
+            ..JobInfo::default()
+        };
+        for kv in fields.split(',') {
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            match k {
+                "slots" => {
+                    if let Some((a, b)) = v.split_once('-') {
+                        j.first = a.parse().unwrap_or(0);
+                        j.last = b.parse().unwrap_or(0);
+                    }
+                }
+                "state" => j.state = v.to_string(),
+                "phase" => j.phase = v.to_string(),
+                "chunks" => j.chunks = v.parse().unwrap_or(0),
+                "keys" => j.keys = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        out.push(j);
+    }
+    out
+}
+
+fn info_migration(con: &mut redis::Connection) -> Result<String, String> {
+    cluster::try_q(con, &["INFO", "migration"])
+}
+
+fn jobs_of(cl: &Cluster, node: usize) -> Vec<JobInfo> {
+    let mut con = cl.client(node);
+    parse_jobs(&info_migration(&mut con).unwrap_or_default())
+}
+
+fn terminal(state: &str) -> bool {
+    state == "success" || state == "failed"
+}
+
+/// Whether node `node` lists `slot` as its own in its `CLUSTER NODES`.
+fn claims(cl: &Cluster, node: usize, slot: u16) -> bool {
+    ranges_contain(&cl.own_view(node), slot)
+}
+
+fn claims_on(con: &mut redis::Connection, slot: u16) -> Option<bool> {
+    let text: String = cluster::try_q(con, &["CLUSTER", "NODES"]).ok()?;
+    cluster::parse_cluster_nodes(&text)
+        .into_iter()
+        .find(|n| n.is_myself())
+        .map(|n| ranges_contain(&n.slots, slot))
+}
+
+/// Pushes the controller's map to every node with a version above every
+/// node's; returns it.
+fn push_topology(cl: &mut Cluster) -> i64 {
+    let mut last_err = String::new();
+    for _ in 0..20 {
+        let mut top = -1;
+        for i in 0..cl.len() {
+            match cl.any_version_of(i) {
+                Ok(v) => top = top.max(v),
+                Err(e) => last_err = e,
+            }
+        }
+        let version = top + 1;
+        let mut ok = true;
+        for i in 0..cl.len() {
+            if let Err(e) = cl.setnodes_on(i, version, false) {
+                last_err = format!("node {i}: {e}");
+                ok = false;
+            }
+        }
+        if ok {
+            cl.version = version;
+            return version;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the topology could not be pushed: {last_err}");
+}
+
+// ---------------------------------------------------------------------------
+// The killer
+
+/// When a round's kill is aimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Snapshot,
+    Incremental,
+    Cutover,
+    Handoff,
+    Random,
+}
+
+impl Target {
+    const ALL: [Target; 5] = [
+        Target::Snapshot,
+        Target::Incremental,
+        Target::Cutover,
+        Target::Handoff,
+        Target::Random,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Target::Snapshot => "snapshot",
+            Target::Incremental => "incremental",
+            Target::Cutover => "cutover",
+            Target::Handoff => "handoff",
+            Target::Random => "random",
+        }
+    }
+}
+
+/// What the killer saw just before the kill.
+#[derive(Debug, Clone)]
+struct Seen {
+    /// `snapshot`, `incremental`, `cutover`, `handoff` (the destination
+    /// owns the slot, the source's job has not ended), `success`,
+    /// `failed`, `start` or `gone`.
+    phase: String,
+    chunks: u64,
+    keys: u64,
+    after: Duration,
+}
+
+/// Polls the source (and, in the cut-over, the destination) and returns
+/// when the moment aimed at has come; the caller kills right away.
+fn wait_for_moment(
+    cl: &Cluster,
+    src: usize,
+    dst: usize,
+    slot: u16,
+    job_id: u64,
+    target: Target,
+    rng: &mut Rng,
+) -> Seen {
+    let started = Instant::now();
+    let mut src_con = cl.client(src);
+    let mut dst_con = cl.client(dst);
+    let mut fire_at: Option<Instant> = match target {
+        Target::Random => Some(started + Duration::from_millis(rng.below(4000))),
+        _ => None,
+    };
+    let delay_in = |phase: &str, rng: &mut Rng| -> Duration {
+        Duration::from_millis(match phase {
+            "snapshot" => rng.below(1200),
+            "incremental" => rng.below(400),
+            "cutover" => rng.below(60),
+            _ => 0,
+        })
+    };
+    loop {
+        let info = info_migration(&mut src_con).unwrap_or_default();
+        let job = parse_jobs(&info).into_iter().find(|j| j.id == job_id);
+        let (state, chunks, keys) = match &job {
+            Some(j) => (j.state.clone(), j.chunks, j.keys),
+            None => ("gone".to_string(), 0, 0),
+        };
+        let mut phase = state.clone();
+        if state == "cutover" && claims_on(&mut dst_con, slot) == Some(true) {
+            phase = "handoff".to_string();
+        }
+        let seen = Seen {
+            phase: phase.clone(),
+            chunks,
+            keys,
+            after: started.elapsed(),
+        };
+        let rank = |p: &str| match p {
+            "start" => 0,
+            "snapshot" => 1,
+            "incremental" => 2,
+            "cutover" => 3,
+            "handoff" => 4,
+            _ => 5,
+        };
+        if terminal(&state) || state == "gone" || started.elapsed() > Duration::from_secs(60) {
+            return seen;
+        }
+        match target {
+            Target::Random => {}
+            Target::Handoff => {
+                if phase == "handoff" {
+                    return seen;
+                }
+            }
+            t => {
+                let want = t.name();
+                if rank(&phase) > rank(want) {
+                    return seen;
+                }
+                if phase == want && fire_at.is_none() {
+                    fire_at = Some(Instant::now() + delay_in(want, rng));
+                }
+            }
+        }
+        if fire_at.is_some_and(|t| Instant::now() >= t) {
+            return seen;
+        }
+        // Near the hand-off the moment is a few milliseconds wide: poll
+        // without a pause then.
+        let close = matches!(target, Target::Handoff | Target::Cutover)
+            && (phase == "incremental" || phase == "cutover");
+        if !close {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The final checks
+
+/// Everything checked at the end; returns every violation.
+fn check_cluster(
+    cl: &Cluster,
+    model: &Model,
+    ballast: &BTreeMap<u16, Vec<(String, Vec<u8>)>>,
+    chaos_slots: &[u16],
+    counts: &mut String,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let n = cl.len();
+    let owner_of = |slot: u16| cl.owner[slot as usize];
+
+    // Topology: one owner per slot in every node's view, the pushed map
+    // and version.
+    let mut expected: Vec<(String, Vec<(u16, u16)>)> = (0..n)
+        .map(|i| (cl.id(i).to_string(), cl.slot_ranges(i)))
+        .collect();
+    expected.sort();
+    for i in 0..n {
+        let mut con = cl.client(i);
+        let view = cluster::slot_view(&mut con);
+        let mut owners = vec![0u8; SLOT_COUNT as usize];
+        for (_, ranges) in &view {
+            for &(a, b) in ranges {
+                for s in a..=b {
+                    owners[s as usize] += 1;
+                }
+            }
+        }
+        let bad: Vec<usize> = (0..SLOT_COUNT as usize)
+            .filter(|&s| owners[s] != 1)
+            .collect();
+        if !bad.is_empty() {
+            errors.push(format!(
+                "node {i}: {} slots without exactly one owner, first {:?} (owners {:?})",
+                bad.len(),
+                &bad[..bad.len().min(5)],
+                bad.iter().take(5).map(|&s| owners[s]).collect::<Vec<_>>()
+            ));
+        }
+        if view != expected {
+            errors.push(format!(
+                "node {i}: topology {view:?} differs from the pushed {expected:?}"
+            ));
+        }
+        match cl.any_version_of(i) {
+            Ok(v) if v == cl.version => {}
+            other => errors.push(format!(
+                "node {i}: version {other:?}, the controller pushed {}",
+                cl.version
+            )),
+        }
+        // No partial import, no job left running.
+        let nodes = cluster::cluster_nodes(&mut con);
+        if let Some(me) = nodes.iter().find(|l| l.is_myself()) {
+            if !me.importing.is_empty() || !me.migrating.is_empty() {
+                errors.push(format!(
+                    "node {i}: marks left: importing {:?}, migrating {:?}",
+                    me.importing, me.migrating
+                ));
+            }
+        }
+        let info = info_migration(&mut con).unwrap_or_default();
+        for line in info.lines() {
+            if line.starts_with("import_") {
+                errors.push(format!("node {i}: import left: {line}"));
+            }
+        }
+        for j in parse_jobs(&info) {
+            if !terminal(&j.state) {
+                errors.push(format!("node {i}: job still running: {j:?}"));
+            }
+        }
+    }
+
+    // Key placement: every key on exactly one node, the owner of its slot.
+    let mut seen_on: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let mut con = cl.client(i);
+        let keys: Vec<String> = common::q(&mut con, &["KEYS", "*"]);
+        for k in keys {
+            seen_on.entry(k).or_default().push(i);
+        }
+    }
+    let mut total_keys = 0;
+    for (k, nodes) in &seen_on {
+        total_keys += 1;
+        let slot = key_slot(k.as_bytes());
+        if nodes.len() != 1 {
+            errors.push(format!("key {k} (slot {slot}) is on nodes {nodes:?}"));
+        } else if owner_of(slot) != Some(nodes[0]) {
+            errors.push(format!(
+                "key {k} (slot {slot}) is on node {}, the slot's owner is {:?}",
+                nodes[0],
+                owner_of(slot)
+            ));
+        }
+    }
+    for &slot in chaos_slots {
+        let owner = owner_of(slot);
+        for i in 0..n {
+            let mut con = cl.client(i);
+            let count: i64 =
+                common::q(&mut con, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+            if Some(i) == owner {
+                let keys: Vec<String> = common::q(
+                    &mut con,
+                    &["CLUSTER", "GETKEYSINSLOT", &slot.to_string(), "1000000"],
+                );
+                if keys.len() as i64 != count {
+                    errors.push(format!(
+                        "node {i} slot {slot}: COUNTKEYSINSLOT {count} but GETKEYSINSLOT lists {}",
+                        keys.len()
+                    ));
+                }
+                let listed: BTreeSet<String> = keys.into_iter().collect();
+                let mut wanted: BTreeSet<String> = ballast
+                    .get(&slot)
+                    .map(|b| b.iter().map(|(k, _)| k.clone()).collect())
+                    .unwrap_or_default();
+                for (k, m) in &model.keys {
+                    if key_slot(k.as_bytes()) == slot && (m.acked_v.is_some() || m.acked > 0) {
+                        wanted.insert(k.clone());
+                    }
+                }
+                let missing: Vec<&String> = wanted.difference(&listed).collect();
+                if !missing.is_empty() {
+                    errors.push(format!(
+                        "node {i} slot {slot}: {} keys missing, first {:?}",
+                        missing.len(),
+                        &missing[..missing.len().min(5)]
+                    ));
+                }
+                for k in listed.difference(&wanted) {
+                    // Only writes without a reply may have left a key.
+                    let ok = model
+                        .keys
+                        .get(k)
+                        .is_some_and(|m| !m.maybe_v.is_empty() || m.unknown > 0);
+                    if !ok {
+                        errors.push(format!("node {i} slot {slot}: unexpected key {k}"));
+                    }
+                }
+            } else {
+                if count != 0 {
+                    errors.push(format!(
+                        "node {i} does not own slot {slot} but holds {count} keys of it"
+                    ));
+                }
+                let records = slot_dump(cl, i, slot, 1 << 20);
+                if !records.is_empty() {
+                    errors.push(format!(
+                        "node {i} does not own slot {slot} but holds {} raw records of it",
+                        records.len()
+                    ));
+                }
+            }
+        }
+    }
+
+    // Values.
+    let mut cons: Vec<redis::Connection> = (0..n).map(|i| cl.client(i)).collect();
+    for (k, m) in &model.keys {
+        let slot = key_slot(k.as_bytes());
+        let Some(owner) = owner_of(slot) else {
+            errors.push(format!("{k}: slot {slot} has no owner"));
+            continue;
+        };
+        let got: Result<Option<Vec<u8>>, String> = cluster::try_q(&mut cons[owner], &["GET", k]);
+        match got {
+            Ok(v) => {
+                if let Err(e) = m.verify(k, v.as_deref()) {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.push(format!("{k}: GET on its owner {owner}: {e}")),
+        }
+    }
+    let mut ballast_keys = 0;
+    for (slot, keys) in ballast {
+        let Some(owner) = owner_of(*slot) else {
+            continue;
+        };
+        let mut con = cl.client(owner);
+        for (k, dump) in keys {
+            ballast_keys += 1;
+            let got: Result<Option<Vec<u8>>, String> = cluster::try_q(&mut con, &["DUMP", k]);
+            match got {
+                Ok(Some(d)) if &d == dump => {}
+                Ok(Some(_)) => errors.push(format!("ballast {k} changed")),
+                Ok(None) => errors.push(format!("ballast {k} is missing on its owner {owner}")),
+                Err(e) => errors.push(format!("ballast {k}: {e}")),
+            }
+        }
+    }
+    let _ = write!(
+        counts,
+        "{total_keys} keys on the nodes, {} writer keys and {ballast_keys} ballast keys checked",
+        model.keys.len()
+    );
+    errors
+}
+
+// ---------------------------------------------------------------------------
+// The loop
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// One round's record, printed as it ends.
+struct Round {
+    slot: u16,
+    src: usize,
+    dst: usize,
+    target: Target,
+    victim: usize,
+    seen: Seen,
+    attempts: Vec<String>,
+    moved: bool,
+    version: i64,
+}
+
+#[test]
+fn chaos_loop_over_slot_migrations() {
+    let rounds = env_u64("CHAOS_ROUNDS").unwrap_or(3) as usize;
+    let seed = env_u64("CHAOS_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
+    let ballast_keys = env_u64("CHAOS_BALLAST_KEYS").unwrap_or(BALLAST_KEYS as u64) as usize;
+    println!("chaos: seed {seed} (CHAOS_SEED={seed} reproduces the choices), {rounds} rounds");
+    let mut rng = Rng::new(seed);
+
+    let mut cl = Cluster::start_with(
+        3,
+        &[
+            ("migrate-batch-rate-limit-mb", "1"),
+            ("migrate-batch-size-kb", "32"),
+        ],
+    );
+    println!(
+        "nodes: {}",
+        (0..3)
+            .map(|i| format!("node{i}={} ({})", cl.port(i), &cl.id(i)[..8]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    // Chaos slots: distinct, at least one on each node.
+    let mut chaos_slots: Vec<u16> = Vec::new();
+    while chaos_slots.len() < CHAOS_SLOTS {
+        let owner = chaos_slots.len() % 3;
+        let span = SLOT_COUNT as u64 / 3;
+        let s = (owner as u64 * span + rng.below(span)) as u16;
+        if !chaos_slots.contains(&s) {
+            chaos_slots.push(s);
+        }
+    }
+    println!("chaos slots: {chaos_slots:?}");
+
+    // Ballast.
+    let mut ballast: BTreeMap<u16, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    for &s in &chaos_slots {
+        let owner = cl.node_for_slot(s);
+        ballast.insert(s, fill_slot(&cl, owner, s, ballast_keys, 1000));
+    }
+
+    // The writers' keys.
+    let mut model = Model::default();
+    let mut writer_keys = Vec::new();
+    let mut by_slot: HashMap<u16, Vec<String>> = HashMap::new();
+    for &s in &chaos_slots {
+        for j in 0..SMALL_PER_SLOT {
+            let k = key_in_slot(s, &format!("s{j}"));
+            model.keys.insert(k.clone(), KeyModel::new(Kind::Small));
+            writer_keys.push(k);
+        }
+        for j in 0..COUNTERS_PER_SLOT {
+            let k = key_in_slot(s, &format!("c{j}"));
+            model.keys.insert(k.clone(), KeyModel::new(Kind::Counter));
+            writer_keys.push(k);
+        }
+        for j in 0..BIG_PER_SLOT {
+            let k = key_in_slot(s, &format!("x{j}"));
+            model.keys.insert(k.clone(), KeyModel::new(Kind::Big));
+            by_slot.entry(s).or_default().push(k);
+        }
+    }
+    for j in 0..PLAIN_KEYS {
+        let k = format!("plain:{j}");
+        model.keys.insert(k.clone(), KeyModel::new(Kind::Small));
+        writer_keys.push(k);
+    }
+    for j in 0..PLAIN_COUNTERS {
+        let k = format!("plaincounter:{j}");
+        model.keys.insert(k.clone(), KeyModel::new(Kind::Counter));
+        writer_keys.push(k);
+    }
+    let model = Arc::new(Mutex::new(model));
+    let stats = Arc::new(Stats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let hot = Arc::new(AtomicU32::new(NO_SLOT));
+    let writers = vec![
+        spawn_writer(
+            WriterJob {
+                name: "chaos-writer",
+                ports: cl.ports(),
+                keys: writer_keys,
+                by_slot: HashMap::new(),
+                loader: false,
+                ops_per_sec: WRITER_OPS,
+                seed: seed ^ 0x1111,
+            },
+            model.clone(),
+            stats.clone(),
+            stop.clone(),
+            hot.clone(),
+        ),
+        spawn_writer(
+            WriterJob {
+                name: "chaos-loader",
+                ports: cl.ports(),
+                keys: Vec::new(),
+                by_slot,
+                loader: true,
+                ops_per_sec: LOADER_OPS,
+                seed: seed ^ 0x2222,
+            },
+            model.clone(),
+            stats.clone(),
+            stop.clone(),
+            hot.clone(),
+        ),
+    ];
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Targets: every phase in turn, in a random order per cycle.
+    let mut plan: Vec<Target> = Vec::new();
+    while plan.len() < rounds {
+        let mut cycle = Target::ALL.to_vec();
+        for i in (1..cycle.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            cycle.swap(i, j);
+        }
+        plan.extend(cycle);
+    }
+
+    let mut round_errors: Vec<String> = Vec::new();
+    let mut kills_by_phase: BTreeMap<String, usize> = BTreeMap::new();
+    let mut moves_ok = 0;
+    let mut attempts_total = 0;
+    let loop_started = Instant::now();
+    for (round, &target) in plan.iter().take(rounds).enumerate() {
+        let slot = *rng.pick(&chaos_slots);
+        let src = cl.node_for_slot(slot);
+        let others: Vec<usize> = (0..3).filter(|&i| i != src).collect();
+        let dst = *rng.pick(&others);
+        let third = 3 - src - dst;
+        let victim = match rng.below(100) {
+            0..=44 => src,
+            45..=89 => dst,
+            _ => third,
+        };
+        hot.store(slot as u32, Ordering::SeqCst);
+        let mut r = Round {
+            slot,
+            src,
+            dst,
+            target,
+            victim,
+            seen: Seen {
+                phase: "-".into(),
+                chunks: 0,
+                keys: 0,
+                after: Duration::ZERO,
+            },
+            attempts: Vec::new(),
+            moved: false,
+            version: cl.version,
+        };
+        for attempt in 0..MOVE_ATTEMPTS {
+            attempts_total += 1;
+            let before: BTreeSet<u64> = jobs_of(&cl, src).iter().map(|j| j.id).collect();
+            let started = Instant::now();
+            let reply: Result<Value, String> = cluster::try_q(
+                &mut cl.client(src),
+                &[
+                    "CLUSTERX",
+                    "MIGRATE",
+                    &slot.to_string(),
+                    cl.id(dst),
+                    "async",
+                ],
+            );
+            if let Err(e) = reply {
+                r.attempts.push(format!("MIGRATE refused: {e}"));
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
+            }
+            let job_id = jobs_of(&cl, src)
+                .into_iter()
+                .find(|j| !before.contains(&j.id) && j.first == slot)
+                .map(|j| j.id)
+                .unwrap_or(0);
+            if attempt == 0 {
+                let seen = wait_for_moment(&cl, src, dst, slot, job_id, target, &mut rng);
+                cl.kill9(victim);
+                let down = Duration::from_millis(rng.below(400));
+                std::thread::sleep(down);
+                cl.start_again(victim);
+                *kills_by_phase.entry(seen.phase.clone()).or_default() += 1;
+                r.seen = seen;
+            }
+            // Wait for the job to end on the source (resumed after a
+            // restart), then read who owns the slot.
+            let mut end = String::from("timeout");
+            let settled = common::wait_until(SETTLE_TIMEOUT, || {
+                match jobs_of(&cl, src).into_iter().find(|j| j.id == job_id) {
+                    Some(j) if terminal(&j.state) => {
+                        end = j.state;
+                        true
+                    }
+                    Some(_) => false,
+                    None => {
+                        end = "lost".into();
+                        true
+                    }
+                }
+            });
+            if !settled {
+                round_errors.push(format!(
+                    "round {round}: job {job_id} of slot {slot} did not end within {SETTLE_TIMEOUT:?}"
+                ));
+            }
+            if end == "failed" {
+                let log = cl.server(src).log();
+                let why = log
+                    .lines()
+                    .rev()
+                    .find(|l| l.contains(&format!("migration job {job_id} failed")))
+                    .unwrap_or("")
+                    .to_string();
+                end = format!("failed ({})", why.trim());
+            }
+            let dst_claims = claims(&cl, dst, slot);
+            let src_claims = claims(&cl, src, slot);
+            if dst_claims && src_claims {
+                // Both views claim it: the data checks tell whether the
+                // source went on accepting writes.
+                end.push_str(", both nodes claim the slot");
+            }
+            if !dst_claims && !src_claims {
+                round_errors.push(format!(
+                    "round {round}: after job {job_id} neither node {src} nor node {dst} claims slot {slot}"
+                ));
+            }
+            r.moved = dst_claims;
+            if r.moved {
+                cl.assign(slot..=slot, dst);
+            }
+            r.version = push_topology(&mut cl);
+            r.attempts.push(format!(
+                "job {job_id}: {end} after {:.1}s",
+                started.elapsed().as_secs_f64()
+            ));
+            if r.moved {
+                moves_ok += 1;
+                break;
+            }
+        }
+        hot.store(NO_SLOT, Ordering::SeqCst);
+        if !r.moved {
+            round_errors.push(format!(
+                "round {round}: slot {slot} could not be moved from node {src} to node {dst}: {:?}",
+                r.attempts
+            ));
+        }
+        let role = if r.victim == r.src {
+            "source"
+        } else if r.victim == r.dst {
+            "destination"
+        } else {
+            "third node"
+        };
+        println!(
+            "round {round:>2}: slot {:>5} node{} -> node{} | aimed at {:<11} | killed node{} ({role}) at {} (chunks {}, keys {}, {:.2}s into the job) | {} | {} | version {}",
+            r.slot,
+            r.src,
+            r.dst,
+            r.target.name(),
+            r.victim,
+            r.seen.phase,
+            r.seen.chunks,
+            r.seen.keys,
+            r.seen.after.as_secs_f64(),
+            r.attempts.join("; "),
+            if r.moved { "moved" } else { "NOT moved" },
+            r.version
+        );
+    }
+
+    // Quiet period, then the checks.
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        let _ = w.join();
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let model = model.lock().unwrap();
+    let mut counts = String::new();
+    let mut errors = check_cluster(&cl, &model, &ballast, &chaos_slots, &mut counts);
+    println!("after the loop: {counts}");
+    for i in 0..cl.len() {
+        cl.restart(i);
+    }
+    let mut counts2 = String::new();
+    let after_restart = check_cluster(&cl, &model, &ballast, &chaos_slots, &mut counts2);
+    println!("after restarting every node: {counts2}");
+    errors.extend(
+        after_restart
+            .into_iter()
+            .map(|e| format!("after restart: {e}")),
+    );
+    errors.extend(round_errors);
+    errors.extend(stats.errors.lock().unwrap().iter().cloned());
+
+    let counters: u64 = model
+        .keys
+        .values()
+        .filter(|m| m.kind == Kind::Counter)
+        .map(|m| m.acked)
+        .sum();
+    println!(
+        "final: {rounds} rounds in {:.1}s, {moves_ok} moves done in {attempts_total} attempts; kills by phase {kills_by_phase:?}",
+        loop_started.elapsed().as_secs_f64()
+    );
+    println!(
+        "final: {} SETs and {} INCRs acknowledged ({counters} counted), {} INCRs without a reply, {} SETs retried after a lost reply; {} TRYAGAIN, {} MOVED, {} ASK, {} CLUSTERDOWN, {} broken connections, {} refused connects",
+        stats.sets.load(Ordering::Relaxed),
+        stats.incrs.load(Ordering::Relaxed),
+        stats.incr_unknown.load(Ordering::Relaxed),
+        stats.set_retried_after_io.load(Ordering::Relaxed),
+        stats.tryagain.load(Ordering::Relaxed),
+        stats.moved.load(Ordering::Relaxed),
+        stats.ask.load(Ordering::Relaxed),
+        stats.clusterdown.load(Ordering::Relaxed),
+        stats.io_errors.load(Ordering::Relaxed),
+        stats.refused_connects.load(Ordering::Relaxed),
+    );
+    assert!(
+        stats.sets.load(Ordering::Relaxed) > 0 && stats.incrs.load(Ordering::Relaxed) > 0,
+        "the writers got nothing acknowledged"
+    );
+    assert!(
+        errors.is_empty(),
+        "chaos seed {seed}: {} violations:\n{}",
+        errors.len(),
+        errors
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
