@@ -165,13 +165,25 @@ fn value_of(key: &str, kind: Kind, v: u64) -> Vec<u8> {
     out
 }
 
+/// Whether the `v`-th write of a string key is a DEL (one in eight of
+/// the writer's small keys' writes): a key deleted on the source must not
+/// come back with a later move.
+fn is_delete(key: &str, kind: Kind, v: u64) -> bool {
+    kind == Kind::Small && (fnv(key) ^ v.wrapping_mul(0x9E37_79B9)) % 8 == 0
+}
+
+/// What the `v`-th write of a string key leaves (`None`: deleted).
+fn expected_after(key: &str, kind: Kind, v: u64) -> Option<Vec<u8>> {
+    (!is_delete(key, kind, v)).then(|| value_of(key, kind, v))
+}
+
 /// What the cluster must hold for one key.
 #[derive(Debug, Clone)]
 struct KeyModel {
     kind: Kind,
-    /// Last acknowledged SET (its `v`).
+    /// Last acknowledged SET or DEL (its `v`).
     acked_v: Option<u64>,
-    /// SETs given up without a reply after the last acknowledged one.
+    /// Writes given up without a reply after the last acknowledged one.
     maybe_v: Vec<u64>,
     /// Next `v` to write.
     next_v: u64,
@@ -217,10 +229,9 @@ impl KeyModel {
             Kind::Small | Kind::Big => {
                 let mut allowed: Vec<Option<u64>> = vec![self.acked_v];
                 allowed.extend(self.maybe_v.iter().map(|v| Some(*v)));
-                let ok = allowed.iter().any(|a| match (a, got) {
-                    (None, None) => true,
-                    (Some(v), Some(b)) => value_of(key, self.kind, *v) == b,
-                    _ => false,
+                let ok = allowed.iter().any(|a| {
+                    let want = a.and_then(|v| expected_after(key, self.kind, v));
+                    want.as_deref() == got
                 });
                 if ok {
                     return Ok(());
@@ -230,8 +241,14 @@ impl KeyModel {
                     s.chars().take(40).collect::<String>()
                 });
                 Err(format!(
-                    "{key}: GET is {got_text:?}, expected write #{:?} (or one of {:?} whose reply was lost)",
-                    self.acked_v, self.maybe_v
+                    "{key}: GET is {got_text:?}, expected write #{:?}{} (or one of {:?} whose reply was lost)",
+                    self.acked_v,
+                    if self.acked_v.is_some_and(|v| is_delete(key, self.kind, v)) {
+                        " (a DEL)"
+                    } else {
+                        ""
+                    },
+                    self.maybe_v
                 ))
             }
         }
@@ -248,6 +265,7 @@ struct Model {
 #[derive(Default)]
 struct Stats {
     sets: AtomicU64,
+    dels: AtomicU64,
     incrs: AtomicU64,
     incr_unknown: AtomicU64,
     set_retried_after_io: AtomicU64,
@@ -433,16 +451,29 @@ fn write_one(client: &mut ClusterClient, model: &Mutex<Model>, stats: &Stats, ke
     };
     match kind {
         Kind::Small | Kind::Big => {
-            let mut c = redis::cmd("SET");
-            c.arg(key).arg(value_of(key, kind, v));
+            let delete = is_delete(key, kind, v);
+            let c = if delete {
+                let mut c = redis::cmd("DEL");
+                c.arg(key);
+                c
+            } else {
+                let mut c = redis::cmd("SET");
+                c.arg(key).arg(value_of(key, kind, v));
+                c
+            };
             let out = client.exec(&c, key, true);
             let mut m = model.lock().unwrap();
             let Some(k) = m.keys.get_mut(key) else { return };
             match out {
-                Outcome::Reply(Value::Okay) => {
+                Outcome::Reply(Value::Okay) if !delete => {
                     k.acked_v = Some(v);
                     k.maybe_v.clear();
                     stats.sets.fetch_add(1, Ordering::Relaxed);
+                }
+                Outcome::Reply(Value::Int(_)) if delete => {
+                    k.acked_v = Some(v);
+                    k.maybe_v.clear();
+                    stats.dels.fetch_add(1, Ordering::Relaxed);
                 }
                 Outcome::Reply(other) => {
                     k.maybe_v.push(v);
@@ -903,7 +934,9 @@ fn check_cluster(
                     .map(|b| b.iter().map(|(k, _)| k.clone()).collect())
                     .unwrap_or_default();
                 for (k, m) in &model.keys {
-                    if key_slot(k.as_bytes()) == slot && (m.acked_v.is_some() || m.acked > 0) {
+                    if key_slot(k.as_bytes()) == slot
+                        && (m.acked_v.is_some_and(|v| !is_delete(k, m.kind, v)) || m.acked > 0)
+                    {
                         wanted.insert(k.clone());
                     }
                 }
@@ -1304,17 +1337,50 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
         }
         attempts_total += moves.len();
         let seen = wait_for_moment(&cl, src, dst, slot, moves[0].job_id, target, &mut rng);
-        let down = kill_and_restart(&mut cl, victim, &mut rng);
-        *kills_by_phase.entry(seen.phase.clone()).or_default() += 1;
-        let mut kill_text = format!(
-            "killed node{victim} ({}) at {} (chunks {}, keys {}, {:.2}s into the job), down {}ms",
-            role_of(&moves[0], victim),
-            seen.phase,
-            seen.chunks,
-            seen.keys,
-            seen.after.as_secs_f64(),
-            down.as_millis()
-        );
+        // Now and then source and destination die together and come
+        // back one after the other (the source first or the destination
+        // first, with a gap).
+        let both = rng.below(6) == 0;
+        let mut kill_text = if both {
+            cl.kill9(src);
+            cl.kill9(dst);
+            let (first, second) = if rng.below(2) == 0 {
+                (src, dst)
+            } else {
+                (dst, src)
+            };
+            std::thread::sleep(Duration::from_millis(rng.below(300)));
+            cl.start_again(first);
+            let gap = Duration::from_millis(500 + rng.below(2500));
+            std::thread::sleep(gap);
+            cl.start_again(second);
+            format!(
+                "killed source node{src} and destination node{dst} at {} (chunks {}, keys {}, {:.2}s into the job), node{first} back first, node{second} {}ms later",
+                seen.phase,
+                seen.chunks,
+                seen.keys,
+                seen.after.as_secs_f64(),
+                gap.as_millis()
+            )
+        } else {
+            let down = kill_and_restart(&mut cl, victim, &mut rng);
+            format!(
+                "killed node{victim} ({}) at {} (chunks {}, keys {}, {:.2}s into the job), down {}ms",
+                role_of(&moves[0], victim),
+                seen.phase,
+                seen.chunks,
+                seen.keys,
+                seen.after.as_secs_f64(),
+                down.as_millis()
+            )
+        };
+        *kills_by_phase
+            .entry(if both {
+                format!("{} (source and destination)", seen.phase)
+            } else {
+                seen.phase.clone()
+            })
+            .or_default() += 1;
         // Now and then a second kill, of any node, while the job resumes
         // (or just after it ended).
         if rng.below(3) == 0 {
@@ -1411,8 +1477,9 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
         loop_started.elapsed().as_secs_f64()
     );
     println!(
-        "final: {} SETs and {} INCRs acknowledged ({counters} counted), {} INCRs without a reply, {} SETs retried after a lost reply; {} TRYAGAIN, {} MOVED, {} ASK, {} CLUSTERDOWN, {} broken connections, {} refused connects",
+        "final: {} SETs, {} DELs and {} INCRs acknowledged ({counters} counted), {} INCRs without a reply, {} SETs retried after a lost reply; {} TRYAGAIN, {} MOVED, {} ASK, {} CLUSTERDOWN, {} broken connections, {} refused connects",
         stats.sets.load(Ordering::Relaxed),
+        stats.dels.load(Ordering::Relaxed),
         stats.incrs.load(Ordering::Relaxed),
         stats.incr_unknown.load(Ordering::Relaxed),
         stats.set_retried_after_io.load(Ordering::Relaxed),
