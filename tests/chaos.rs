@@ -1606,3 +1606,133 @@ fn simultaneous_moves_from_two_sources_to_one_destination_arrive_intact() {
     }
     println!("job ids collided in {collisions} of 6 attempts");
 }
+
+/// A TCP proxy to `target` that forwards everything until the source sends
+/// `CLUSTERX IMPORT-COMMIT`: that command reaches the destination (which
+/// takes the slots), its reply is dropped and the connection is closed a
+/// moment later, so the source cannot know the outcome. Later connections
+/// are forwarded normally. Returns the proxy's port.
+fn commit_reply_eating_proxy(target: u16) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+    let port = listener.local_addr().expect("proxy address").port();
+    let armed = Arc::new(AtomicBool::new(true));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(client) = conn else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            let muted = Arc::new(AtomicBool::new(false));
+            let (Ok(mut c_read), Ok(mut s_write)) = (client.try_clone(), server.try_clone()) else {
+                continue;
+            };
+            let (mut s_read, mut c_write) = (server, client);
+            let back_muted = muted.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n) = s_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if back_muted.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    if c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = c_write.shutdown(Shutdown::Both);
+            });
+            let armed = armed.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let commit = buf[..n].windows(13).any(|w| w == b"IMPORT-COMMIT");
+                    if commit && armed.swap(false, Ordering::SeqCst) {
+                        muted.store(true, Ordering::SeqCst);
+                        let _ = s_write.write_all(&buf[..n]);
+                        std::thread::sleep(Duration::from_millis(200));
+                        let _ = c_read.shutdown(Shutdown::Both);
+                        let _ = s_write.shutdown(Shutdown::Both);
+                        break;
+                    }
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+/// Found by the loop (source and destination killed together in the
+/// hand-off, the source back first): the destination had taken the slot,
+/// the restarted source resumed its cut-over, could not reach the
+/// destination, failed the job and served the slot again, so both nodes
+/// accepted writes to it and the source's were lost once the destination
+/// came back. While the hand-off's outcome is unknown, the source must not
+/// accept writes to the slot; once the destination is back, exactly one
+/// node owns it and every write it acknowledged is there.
+#[test]
+fn a_source_back_before_its_destination_keeps_an_unsettled_hand_off_paused() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cl = Cluster::start(2);
+    let proxy = commit_reply_eating_proxy(cl.port(1));
+    // Node 0 reaches node 1 through the proxy.
+    let text = format!(
+        "{} 127.0.0.1 {} master - 0-8191\n{} 127.0.0.1 {} master - 8192-16383",
+        cl.id(0),
+        cl.port(0),
+        cl.id(1),
+        proxy
+    );
+    for i in 0..2 {
+        let r: String = common::q(&mut cl.client(i), &["CLUSTERX", "SETNODES", &text, "2"]);
+        assert_eq!(r, "OK");
+    }
+    let slot = 306;
+    let before = fill_slot(&cl, 0, slot, 500, 100);
+    cluster::migration::start_migration(&cl, 0, 1, slot);
+    // The destination commits; the source waits for a reply that never
+    // comes (then reconnects after a pause): kill it now, and the
+    // destination with it.
+    let committed = common::wait_until(Duration::from_secs(60), || claims(&cl, 1, slot));
+    assert!(committed, "the destination never took the slot");
+    cl.kill9(0);
+    cl.kill9(1);
+    cl.start_again(0);
+
+    // The source is back, the destination is not: the hand-off's outcome
+    // is unknown here, so a write to the slot must not be accepted.
+    let key = &before[0].0;
+    let mut src = cl.client(0);
+    std::thread::sleep(Duration::from_secs(2));
+    let reply: Result<Value, String> =
+        cluster::try_q(&mut src, &["SET", key, "written-on-the-source"]);
+    let accepted = reply.is_ok();
+
+    cl.start_again(1);
+    let mut owners = Vec::new();
+    let settled = common::wait_until(Duration::from_secs(60), || {
+        owners = (0..2).filter(|&i| claims(&cl, i, slot)).collect();
+        owners.len() == 1 && jobs_of(&cl, 0).iter().all(|j| terminal(&j.state))
+    });
+    assert!(
+        !accepted,
+        "the source accepted a write to slot {slot} while the destination, down, already owned it: {reply:?}"
+    );
+    assert!(
+        settled,
+        "slot {slot} is claimed by nodes {owners:?}\n--- source log ---\n{}",
+        cl.server(0).log()
+    );
+    assert_eq!(owners, vec![1], "the destination committed the hand-off");
+    cluster::migration::assert_moved_intact(&cl, 0, 1, slot, &before);
+}

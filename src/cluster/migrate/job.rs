@@ -441,13 +441,32 @@ fn run_inner(
     let storage = &server.storage;
     let import_cmd = import_command(server, status, &myid);
     let import_args: Vec<&[u8]> = import_cmd.iter().map(|a| a.as_slice()).collect();
-    let opened = Link::open(
-        &dst.host,
-        dst.port,
-        &import_args,
-        chunk_size,
-        server.peer_password(),
-    );
+    let open = || {
+        Link::open(
+            &dst.host,
+            dst.port,
+            &import_args,
+            chunk_size,
+            server.peer_password(),
+        )
+    };
+    let mut opened = open();
+    // A job resumed in its cut-over does not know whether the destination
+    // took the slots: failing now would serve them here again while the
+    // destination may own them. Keep them paused and ask until it answers.
+    if resume.is_some_and(|r| r.stage == Stage::Cutover) {
+        let mut attempts = 1;
+        while let Err(JobError::Link(e)) = &opened {
+            if attempts >= RESOLVE_ATTEMPTS {
+                return Err(JobError::HandoffUnknown(format!(
+                    "the destination is unreachable: {e}"
+                )));
+            }
+            attempts += 1;
+            std::thread::sleep(RESOLVE_PAUSE);
+            opened = open();
+        }
+    }
     let (mut link, announced) = match opened {
         Err(JobError::DestinationOwns(why))
             if resume.is_some_and(|r| r.stage == Stage::Cutover) =>
