@@ -87,14 +87,15 @@ const BALLAST_KEYS: usize = 1500;
 const CHAOS_SLOTS: usize = 4;
 /// Per chaos slot: string keys and counters of the writer, big keys of the
 /// loader.
-const SMALL_PER_SLOT: usize = 6;
-const COUNTERS_PER_SLOT: usize = 3;
+const SMALL_PER_SLOT: usize = 4;
+const COUNTERS_PER_SLOT: usize = 4;
 const BIG_PER_SLOT: usize = 8;
 /// Plain keys (no hash tag) the writer also updates.
 const PLAIN_KEYS: usize = 16;
 const PLAIN_COUNTERS: usize = 4;
-/// Operations per second of the writer and the loader.
-const WRITER_OPS: u64 = 250;
+/// Operations per second of each writer (one per chaos slot, one for the
+/// plain keys) and of the loader.
+const WRITER_OPS: u64 = 60;
 const LOADER_OPS: u64 = 40;
 /// How long one write may keep being retried before it counts as failed.
 const OP_DEADLINE: Duration = Duration::from_secs(120);
@@ -522,7 +523,7 @@ fn write_one(client: &mut ClusterClient, model: &Mutex<Model>, stats: &Stats, ke
 
 /// What a writer thread works on.
 struct WriterJob {
-    name: &'static str,
+    name: String,
     ports: Vec<u16>,
     /// Keys to pick from; for the loader, by slot.
     keys: Vec<String>,
@@ -541,7 +542,7 @@ fn spawn_writer(
     hot: Arc<Mutex<Vec<u16>>>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::Builder::new()
-        .name(job.name.to_string())
+        .name(job.name.clone())
         .spawn(move || {
             let mut rng = Rng::new(job.seed);
             let mut client = ClusterClient::new(job.ports.clone(), stats.clone(), job.seed ^ 1);
@@ -1227,9 +1228,13 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
 
     // The writers' keys.
     let mut model = Model::default();
-    let mut writer_keys = Vec::new();
+    // One writer per chaos slot and one for the plain keys, so a node
+    // that is down only holds up the writes of its own slots.
+    let mut groups: Vec<Vec<String>> = Vec::new();
     let mut by_slot: HashMap<u16, Vec<String>> = HashMap::new();
     for &s in &chaos_slots {
+        groups.push(Vec::new());
+        let writer_keys = groups.last_mut().expect("just pushed");
         for j in 0..SMALL_PER_SLOT {
             let k = key_in_slot(s, &format!("s{j}"));
             model.keys.insert(k.clone(), KeyModel::new(Kind::Small));
@@ -1246,6 +1251,8 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
             by_slot.entry(s).or_default().push(k);
         }
     }
+    groups.push(Vec::new());
+    let writer_keys = groups.last_mut().expect("just pushed");
     for j in 0..PLAIN_KEYS {
         let k = format!("plain:{j}");
         model.keys.insert(k.clone(), KeyModel::new(Kind::Small));
@@ -1260,38 +1267,42 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
     let stats = Arc::new(Stats::default());
     let stop = Arc::new(AtomicBool::new(false));
     let hot: Arc<Mutex<Vec<u16>>> = Arc::new(Mutex::new(Vec::new()));
-    let writers = vec![
-        spawn_writer(
-            WriterJob {
-                name: "chaos-writer",
-                ports: cl.ports(),
-                keys: writer_keys,
-                by_slot: HashMap::new(),
-                loader: false,
-                ops_per_sec: WRITER_OPS,
-                seed: seed ^ 0x1111,
-            },
-            model.clone(),
-            stats.clone(),
-            stop.clone(),
-            hot.clone(),
-        ),
-        spawn_writer(
-            WriterJob {
-                name: "chaos-loader",
-                ports: cl.ports(),
-                keys: Vec::new(),
-                by_slot,
-                loader: true,
-                ops_per_sec: LOADER_OPS,
-                seed: seed ^ 0x2222,
-            },
-            model.clone(),
-            stats.clone(),
-            stop.clone(),
-            hot.clone(),
-        ),
-    ];
+    let mut writers: Vec<_> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, keys)| {
+            spawn_writer(
+                WriterJob {
+                    name: format!("chaos-writer-{i}"),
+                    ports: cl.ports(),
+                    keys,
+                    by_slot: HashMap::new(),
+                    loader: false,
+                    ops_per_sec: WRITER_OPS,
+                    seed: seed ^ (0x1111 + i as u64),
+                },
+                model.clone(),
+                stats.clone(),
+                stop.clone(),
+                hot.clone(),
+            )
+        })
+        .collect();
+    writers.push(spawn_writer(
+        WriterJob {
+            name: "chaos-loader".to_string(),
+            ports: cl.ports(),
+            keys: Vec::new(),
+            by_slot,
+            loader: true,
+            ops_per_sec: LOADER_OPS,
+            seed: seed ^ 0x2222,
+        },
+        model.clone(),
+        stats.clone(),
+        stop.clone(),
+        hot.clone(),
+    ));
     std::thread::sleep(Duration::from_millis(500));
 
     // Targets: every moment in turn, in a random order per cycle.
@@ -1336,7 +1347,10 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
             m.start(&cl);
         }
         attempts_total += moves.len();
-        let seen = wait_for_moment(&cl, src, dst, slot, moves[0].job_id, target, &mut rng);
+        // Its delays come from their own generator: how many draws a wait
+        // makes depends on timing, the plan's choices must not.
+        let mut delays = Rng::new(seed ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let seen = wait_for_moment(&cl, src, dst, slot, moves[0].job_id, target, &mut delays);
         // Now and then source and destination die together and come
         // back one after the other (the source first or the destination
         // first, with a gap).
