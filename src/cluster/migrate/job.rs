@@ -451,16 +451,23 @@ fn run_inner(
         )
     };
     let mut opened = open();
-    // A job resumed in its cut-over does not know whether the destination
-    // took the slots: failing now would serve them here again while the
-    // destination may own them. Keep them paused and ask until it answers.
-    if resume.is_some_and(|r| r.stage == Stage::Cutover) {
+    // A resumed job waits for its destination as patiently as a running
+    // job waits for a broken link: both nodes may be coming back from the
+    // same outage, and a job that fails now cannot drop the destination's
+    // partial copy either. One resumed in its cut-over does not know
+    // whether the destination took the slots: failing would serve them
+    // here again while the destination may own them, so they stay paused
+    // until it answers.
+    if let Some(record) = resume {
         let mut attempts = 1;
         while let Err(JobError::Link(e)) = &opened {
             if attempts >= RESOLVE_ATTEMPTS {
-                return Err(JobError::HandoffUnknown(format!(
-                    "the destination is unreachable: {e}"
-                )));
+                if record.stage == Stage::Cutover {
+                    return Err(JobError::HandoffUnknown(format!(
+                        "the destination is unreachable: {e}"
+                    )));
+                }
+                break;
             }
             attempts += 1;
             std::thread::sleep(RESOLVE_PAUSE);
