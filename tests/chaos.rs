@@ -183,7 +183,7 @@ fn value_of(key: &str, kind: Kind, v: u64) -> Vec<u8> {
 /// the writer's small keys' writes): a key deleted on the source must not
 /// come back with a later move.
 fn is_delete(key: &str, kind: Kind, v: u64) -> bool {
-    kind == Kind::Small && (fnv(key) ^ v.wrapping_mul(0x9E37_79B9)) % 8 == 0
+    kind == Kind::Small && (fnv(key) ^ v.wrapping_mul(0x9E37_79B9)).is_multiple_of(8)
 }
 
 /// What the `v`-th write of a string key leaves (`None`: deleted).
@@ -336,21 +336,21 @@ impl ClusterClient {
     }
 
     fn conn(&mut self, port: u16) -> Result<&mut redis::Connection, String> {
-        if !self.conns.contains_key(&port) {
-            let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-                .map_err(|e| e.to_string())?;
-            let con = client
-                .get_connection_with_timeout(Duration::from_secs(2))
-                .map_err(|e| e.to_string())?;
-            con.set_read_timeout(Some(Duration::from_secs(10)))
-                .map_err(|e| e.to_string())?;
-            con.set_write_timeout(Some(Duration::from_secs(10)))
-                .map_err(|e| e.to_string())?;
-            self.conns.insert(port, con);
+        match self.conns.entry(port) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                    .map_err(|e| e.to_string())?;
+                let con = client
+                    .get_connection_with_timeout(Duration::from_secs(2))
+                    .map_err(|e| e.to_string())?;
+                con.set_read_timeout(Some(Duration::from_secs(10)))
+                    .map_err(|e| e.to_string())?;
+                con.set_write_timeout(Some(Duration::from_secs(10)))
+                    .map_err(|e| e.to_string())?;
+                Ok(e.insert(con))
+            }
         }
-        self.conns
-            .get_mut(&port)
-            .ok_or_else(|| "no connection".to_string())
     }
 
     fn exec(&mut self, cmd: &Cmd, key: &str, idempotent: bool) -> Outcome {
