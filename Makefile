@@ -10,7 +10,7 @@ export FERROCKS_BIN ?= $(BIN)
 # kvrocks-controller and its end-to-end script (shared/ beside the clone).
 CONTROLLER_DIR ?= ../shared/kvrocks-controller
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy e2e-controller
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy e2e-controller chaos
 
 build: deps
 	cargo build --release
@@ -80,6 +80,15 @@ bench-migrate-2g: build
 # Peak RSS of one MGET of 5,000 values of 100 KiB, ferrocks beside redis-server.
 bench-mget: build
 	python3 benches/mget_memory.py
+
+# The chaos loop over slot migrations (tests/chaos.rs): three nodes, a
+# writer, slots moved around while a random node is killed with -9.
+# `make chaos N=50` (or CHAOS_ROUNDS=50) runs more rounds, CHAOS_SEED=... replays a run; the short
+# version (3 rounds) runs inside `make test`.
+N ?= 20
+CHAOS_ROUNDS ?= $(N)
+chaos: deps
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) cargo test --release --test chaos -- --nocapture
 
 fmt:
 	cargo fmt --all

@@ -23,8 +23,19 @@ use crate::protocol::Reply;
 
 static JOB_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn new_job_id() -> u64 {
-    (crate::util::now_ms() << 12) | (JOB_COUNTER.fetch_add(1, Ordering::Relaxed) & 0xFFF)
+/// Milliseconds of 2024-01-01T00:00:00Z: job ids count from there, so
+/// they stay below 2^63 (they travel as RESP integers) for 69 years.
+const JOB_EPOCH_MS: u64 = 1_704_067_200_000;
+
+/// A job id: milliseconds since [`JOB_EPOCH_MS`], the first slot, and a
+/// per-process counter. A destination keys imports and checkpoints by job
+/// id, and the jobs it runs at one time have disjoint slot ranges, so
+/// carrying the first slot keeps ids of jobs from different sources apart
+/// even when they start in the same millisecond with the same counter.
+fn new_job_id(first: u16) -> u64 {
+    let ms = crate::util::now_ms().saturating_sub(JOB_EPOCH_MS) & ((1 << 41) - 1);
+    let counter = JOB_COUNTER.fetch_add(1, Ordering::Relaxed) & 0xFF;
+    (ms << 22) | (u64::from(first & 0x3FFF) << 8) | counter
 }
 
 fn cluster_err() -> CmdError {
@@ -69,7 +80,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             )));
         }
     }
-    let status = Arc::new(MigrationStatus::new(new_job_id(), first, last, dst));
+    let status = Arc::new(MigrationStatus::new(new_job_id(first), first, last, dst));
     {
         let mut jobs = ctx.server.migrations.lock();
         let busy = jobs.iter().any(|j| {

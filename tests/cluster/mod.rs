@@ -344,6 +344,29 @@ pub fn slot_view(con: &mut redis::Connection) -> Vec<(String, Vec<(u16, u16)>)> 
     v
 }
 
+/// `CLUSTERX VERSION` of a connection: an integer reply or a bulk string
+/// holding one (kvrocks answers with a bulk string) are both accepted.
+pub fn clusterx_version(con: &mut dyn ConnectionLike) -> Result<i64, String> {
+    let v: Value = try_q(con, &["CLUSTERX", "VERSION"])?;
+    match &v {
+        Value::Int(i) => Ok(*i),
+        Value::BulkString(b) => String::from_utf8_lossy(b)
+            .trim()
+            .parse()
+            .map_err(|_| format!("CLUSTERX VERSION replied {v:?}")),
+        Value::SimpleString(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("CLUSTERX VERSION replied {v:?}")),
+        other => Err(format!("CLUSTERX VERSION replied {other:?}")),
+    }
+}
+
+/// True when `slot` is inside one of `ranges`.
+pub fn ranges_contain(ranges: &[(u16, u16)], slot: u16) -> bool {
+    ranges.iter().any(|&(a, b)| a <= slot && slot <= b)
+}
+
 /// `CLUSTER INFO` as key/value pairs.
 pub fn cluster_info(con: &mut redis::Connection) -> Vec<(String, String)> {
     let text: String = qq(con, &["CLUSTER", "INFO"]);
@@ -682,6 +705,35 @@ impl Cluster {
     /// Restarts node `i` (SIGTERM, same port and directory).
     pub fn restart(&mut self, i: usize) {
         self.nodes[i].server.restart();
+    }
+
+    /// `kill -9` of node `i` (reaped; its port and directory are kept for
+    /// [`Cluster::start_again`]).
+    pub fn kill9(&mut self, i: usize) {
+        self.nodes[i].server.kill9();
+    }
+
+    /// Starts node `i` again on the same port and data directory after
+    /// [`Cluster::kill9`] (a running node is stopped with SIGTERM first).
+    pub fn start_again(&mut self, i: usize) {
+        self.nodes[i].server.restart();
+    }
+
+    /// `CLUSTERX VERSION` of node `i`, whether the node answers with an
+    /// integer or (as kvrocks does) a bulk string.
+    pub fn any_version_of(&self, i: usize) -> Result<i64, String> {
+        clusterx_version(&mut self.client(i))
+    }
+
+    /// The slots node `i` owns in its own `CLUSTER NODES` (its `myself`
+    /// line), as ranges.
+    pub fn own_view(&self, i: usize) -> Vec<(u16, u16)> {
+        let mut con = self.client(i);
+        cluster_nodes(&mut con)
+            .into_iter()
+            .find(|n| n.is_myself())
+            .map(|n| n.slots)
+            .unwrap_or_default()
     }
 }
 

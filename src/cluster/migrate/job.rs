@@ -441,13 +441,39 @@ fn run_inner(
     let storage = &server.storage;
     let import_cmd = import_command(server, status, &myid);
     let import_args: Vec<&[u8]> = import_cmd.iter().map(|a| a.as_slice()).collect();
-    let opened = Link::open(
-        &dst.host,
-        dst.port,
-        &import_args,
-        chunk_size,
-        server.peer_password(),
-    );
+    let open = || {
+        Link::open(
+            &dst.host,
+            dst.port,
+            &import_args,
+            chunk_size,
+            server.peer_password(),
+        )
+    };
+    let mut opened = open();
+    // A resumed job waits for its destination as patiently as a running
+    // job waits for a broken link: both nodes may be coming back from the
+    // same outage, and a job that fails now cannot drop the destination's
+    // partial copy either. One resumed in its cut-over does not know
+    // whether the destination took the slots: failing would serve them
+    // here again while the destination may own them, so they stay paused
+    // until it answers.
+    if let Some(record) = resume {
+        let mut attempts = 1;
+        while let Err(JobError::Link(e)) = &opened {
+            if attempts >= RESOLVE_ATTEMPTS {
+                if record.stage == Stage::Cutover {
+                    return Err(JobError::HandoffUnknown(format!(
+                        "the destination is unreachable: {e}"
+                    )));
+                }
+                break;
+            }
+            attempts += 1;
+            std::thread::sleep(RESOLVE_PAUSE);
+            opened = open();
+        }
+    }
     let (mut link, announced) = match opened {
         Err(JobError::DestinationOwns(why))
             if resume.is_some_and(|r| r.stage == Stage::Cutover) =>
