@@ -337,6 +337,27 @@ impl Db<'_> {
         Ok(true)
     }
 
+    /// MOVEX: moves `key` into namespace `target_ns` unless it is
+    /// missing here or already exists there. Returns whether it moved.
+    pub fn move_to_namespace(&self, key: &[u8], target_ns: &[u8]) -> TypeResult<bool> {
+        if target_ns == self.ns {
+            return Ok(false);
+        }
+        let _guard = self.storage.locks().lock(&[key]);
+        let Some(meta) = self.read_meta(key)? else {
+            return Ok(false);
+        };
+        let target = Db::new(self.storage, target_ns, self.max_value_len);
+        if target.read_meta(key)?.is_some() {
+            return Ok(false);
+        }
+        let mut batch = WriteBatch::default();
+        target.copy_record(&mut batch, &meta, key);
+        batch.delete_cf(self.storage.cf(Cf::Metadata), self.meta_key(key));
+        self.storage.write(batch)?;
+        Ok(true)
+    }
+
     /// Writes `meta` (and, once composite types exist, their subkeys) under `dst`.
     fn copy_record(&self, batch: &mut WriteBatch, meta: &Meta, dst: &[u8]) {
         batch.put_cf(self.storage.cf(Cf::Metadata), self.meta_key(dst), &meta.raw);
