@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR
 BIN := $(CARGO_TARGET_DIR)/release/ferrocks
 export FERROCKS_BIN ?= $(BIN)
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g fmt clippy
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g fmt clippy fuzz
 
 build: deps
 	cargo build --release
@@ -56,6 +56,13 @@ bench-migrate: build
 bench-migrate-2g: build
 	BENCH_KEYS=2000000 BENCH_VALUE_MIN=1024 BENCH_VALUE_MAX=1024 BENCH_ONLY_RAW=1 \
 		BENCH_OUT=benches/results/migrate-2g.md bash benches/migrate.sh
+
+# Differential fuzzing against redis-server: new random seeds for SECS
+# seconds (default 600); FUZZ_CASES=n sequences per seed, FUZZ_SEED=s to
+# start from (and replay) a seed.
+SECS ?= 600
+fuzz: deps
+	FUZZ_SECS=$(SECS) cargo test --release --test differential differential_random_seed -- --nocapture
 
 fmt:
 	cargo fmt --all
