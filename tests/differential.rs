@@ -627,7 +627,7 @@ fn simple_cmd() -> BoxedStrategy<Cmd> {
         2 => one_key("DECR"),
         2 => key_int("INCRBY"),
         1 => key_int("DECRBY"),
-        // TMP 3 => (key(), float_arg()).prop_map(|(k, f)| named("INCRBYFLOAT", vec![k, f])),
+        3 => (key(), float_arg()).prop_map(|(k, f)| named("INCRBYFLOAT", vec![k, f])),
         2 => key_value("APPEND"),
         2 => one_key("STRLEN"),
         2 => (key(), int_arg(), int_arg()).prop_map(|(k, s, e)| named("GETRANGE", vec![k, s, e])),
@@ -1035,6 +1035,10 @@ const REGRESSIONS: &[&[&str]] = &[
         "PEXPIRE k0 abc NX XX",
         "EXPIRE k0 abc GT LT",
     ],
+    // INCRBYFLOAT computes in long double and prints "%.17Lf" like Redis.
+    &["SET k0 10.5", "INCRBYFLOAT k0 0.1", "INCRBYFLOAT k0 0x10", "INCRBYFLOAT k0 1e-5"],
+    &["INCRBYFLOAT x 1e308", "INCRBYFLOAT x 1e308", "GET x", "INCRBYFLOAT x 1.2e4932"],
+    &["SET k0 -0", "INCRBYFLOAT k0 -0", "INCRBYFLOAT k0 inf", "INCRBYFLOAT k0 nan"],
     // DBSIZE after an already-past absolute expire.
     &["SET k0 v EXAT 1", "SET k1 v PXAT 1", "DBSIZE"],
 ];

@@ -304,11 +304,7 @@ pub fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// INCRBYFLOAT key delta
 pub fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let delta = super::args::float(&args[2])?;
-    if !delta.is_finite() {
-        return Err(CmdError::err("increment would produce NaN or Infinity"));
-    }
-    Ok(Reply::bulk(ctx.db().incr_by_float(&args[1], delta)?))
+    Ok(Reply::bulk(ctx.db().incr_by_float(&args[1], &args[2])?))
 }
 
 /// APPEND key value

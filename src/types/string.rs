@@ -6,7 +6,7 @@ use super::{Db, TypeError, TypeResult};
 use crate::storage::folded::FoldedWrites;
 use crate::storage::metadata::{self, DataType};
 use crate::storage::Cf;
-use crate::util::numbers::{parse_f64, parse_i64};
+use crate::util::numbers::parse_i64;
 
 /// Which existing-key condition a SET requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -204,19 +204,17 @@ impl Db<'_> {
         })
     }
 
-    /// INCRBYFLOAT; returns the new value as stored.
-    pub fn incr_by_float(&self, key: &[u8], delta: f64) -> TypeResult<Vec<u8>> {
+    /// INCRBYFLOAT with Redis's `long double` arithmetic; `delta` is the
+    /// raw argument, parsed after the key's type and value are checked (as
+    /// Redis does). Returns the new value as stored.
+    pub fn incr_by_float(&self, key: &[u8], delta: &[u8]) -> TypeResult<Vec<u8>> {
         self.update_string(key, |cur| {
-            let n = match cur {
-                None => 0.0,
-                Some(v) => parse_f64(v).ok_or(TypeError::NotFloat)?,
-            };
-            let n = n + delta;
-            if !n.is_finite() {
-                return Err(TypeError::NanOrInfinity);
-            }
-            let text = crate::protocol::reply::format_double(n).into_bytes();
-            Ok((text.clone(), text))
+            let text = super::longdouble::incr_by_float(cur, delta).map_err(|e| match e {
+                super::longdouble::LdError::NotFloat => TypeError::NotFloat,
+                super::longdouble::LdError::Infinite => TypeError::NanOrInfinity,
+            })?;
+            let bytes = text.into_bytes();
+            Ok((bytes.clone(), bytes))
         })
     }
 
