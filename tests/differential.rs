@@ -33,7 +33,7 @@ use common::Server;
 // ---------------------------------------------------------------------------
 // Replies
 
-/// A RESP2 reply, decoded.
+/// A RESP2 or RESP3 reply, decoded.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Value {
     Status(String),
@@ -43,6 +43,14 @@ enum Value {
     Nil,
     Array(Vec<Value>),
     NilArray,
+    /// RESP3 types.
+    Double(String),
+    Bool(bool),
+    /// Key, value, key, value...
+    Map(Vec<Value>),
+    Set(Vec<Value>),
+    /// Big numbers, verbatim strings: type byte and text.
+    Other(char, String),
 }
 
 fn quote(b: &[u8]) -> String {
@@ -72,6 +80,17 @@ impl fmt::Debug for Value {
             Value::Nil => write!(f, "(nil)"),
             Value::NilArray => write!(f, "(nil array)"),
             Value::Array(items) => f.debug_list().entries(items).finish(),
+            Value::Double(d) => write!(f, ",{d}"),
+            Value::Bool(v) => write!(f, "#{}", if *v { 't' } else { 'f' }),
+            Value::Map(items) => {
+                let mut m = f.debug_map();
+                for pair in items.chunks(2) {
+                    m.entry(&pair[0], pair.get(1).unwrap_or(&Value::Nil));
+                }
+                m.finish()
+            }
+            Value::Set(items) => f.debug_set().entries(items).finish(),
+            Value::Other(t, text) => write!(f, "{t}{text}"),
         }
     }
 }
@@ -86,7 +105,7 @@ trait Backend {
     fn call(&mut self, args: &[Vec<u8>]) -> Result<Value, String>;
 }
 
-/// A RESP2 connection.
+/// A connection speaking RESP2, or RESP3 after `HELLO 3`.
 struct Conn {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
@@ -145,18 +164,41 @@ impl Conn {
                 buf.truncate(n as usize);
                 Ok(Value::Bulk(buf))
             }
-            "*" => {
+            "*" | "~" | "%" | ">" => {
                 let n = num()?;
                 if n < 0 {
                     return Ok(Value::NilArray);
                 }
-                let mut items = Vec::with_capacity(n as usize);
-                for _ in 0..n {
+                let count = if kind == "%" { n * 2 } else { n };
+                let mut items = Vec::with_capacity(count as usize);
+                for _ in 0..count {
                     items.push(self.read_value()?);
                 }
-                Ok(Value::Array(items))
+                Ok(match kind {
+                    "%" => Value::Map(items),
+                    "~" => Value::Set(items),
+                    _ => Value::Array(items),
+                })
             }
-            _ => Err(format!("not a RESP2 reply: {line:?}")),
+            "_" => Ok(Value::Nil),
+            "," => Ok(Value::Double(rest.to_string())),
+            "#" => Ok(Value::Bool(rest == "t")),
+            "(" => Ok(Value::Other('(', rest.to_string())),
+            "=" | "!" => {
+                let n = num()?;
+                let mut buf = vec![0u8; n.max(0) as usize + 2];
+                self.reader
+                    .read_exact(&mut buf)
+                    .map_err(|e| e.to_string())?;
+                buf.truncate(n.max(0) as usize);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                Ok(if kind == "!" {
+                    Value::Error(text)
+                } else {
+                    Value::Other('=', text)
+                })
+            }
+            _ => Err(format!("not a RESP reply: {line:?}")),
         }
     }
 }
@@ -322,11 +364,18 @@ impl fmt::Debug for Step {
 
 /// A generated sequence; printed one step per line, redis-cli style.
 #[derive(Clone, PartialEq, Eq)]
-struct Seq(Vec<Step>);
+struct Seq {
+    /// The connections switch to RESP3 first (`HELLO 3`).
+    resp3: bool,
+    steps: Vec<Step>,
+}
 
 impl fmt::Debug for Seq {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for s in &self.0 {
+        if self.resp3 {
+            writeln!(f, "    HELLO 3")?;
+        }
+        for s in &self.steps {
             writeln!(f, "    {s:?}")?;
         }
         Ok(())
@@ -737,7 +786,12 @@ fn step() -> BoxedStrategy<Step> {
 }
 
 fn sequence() -> BoxedStrategy<Seq> {
-    prop::collection::vec(step(), 1..30).prop_map(Seq).boxed()
+    (
+        prop::bool::weighted(0.3),
+        prop::collection::vec(step(), 1..30),
+    )
+        .prop_map(|(resp3, steps)| Seq { resp3, steps })
+        .boxed()
 }
 
 // ---------------------------------------------------------------------------
@@ -829,12 +883,19 @@ fn scan_all(server: &mut dyn Backend, opts: &[Vec<u8>]) -> Result<Result<Value, 
 
 /// Runs one sequence on both servers (after emptying them).
 fn run_seq(p: &mut Pair, seq: &Seq) -> Result<(), Failure> {
+    if seq.resp3 {
+        // The HELLO maps differ (server, version, id): only the shape.
+        let (a, c) = call2(p, &words(&["HELLO", "3"]))?;
+        if !matches!((&a, &c), (Value::Map(_), Value::Map(_))) {
+            return Err(Failure::Fatal(format!("HELLO 3: {a:?} / {c:?}")));
+        }
+    }
     let flush = words(&["FLUSHALL"]);
     let (a, c) = call2(p, &flush)?;
     if a != c {
         return Err(Failure::Fatal(format!("FLUSHALL: {a:?} / {c:?}")));
     }
-    for (i, step) in seq.0.iter().enumerate() {
+    for (i, step) in seq.steps.iter().enumerate() {
         match step {
             Step::One(cmd) => {
                 if cmd.args[0] == b"DBSIZE" {
@@ -912,7 +973,7 @@ impl fmt::Display for Finding {
             "ferrocks and redis-server differ (seed {}, shrunk to {} steps):\n{:?}  {}\n  \
              replay: FUZZ_SEED={} cargo test --release --test differential differential_random_seed -- --nocapture",
             self.seed,
-            self.seq.0.len(),
+            self.seq.steps.len(),
             self.seq,
             self.reason,
             self.seed
@@ -1111,7 +1172,7 @@ const REGRESSIONS: &[&[&str]] = &[
 fn differential_regressions() {
     let redis = RedisServer::start();
     let ferrocks = Server::start();
-    let seq = Seq(REGRESSIONS
+    let steps = REGRESSIONS
         .iter()
         .flat_map(|cmds| {
             std::iter::once(Step::One(Cmd::new(words(&["FLUSHALL"])))).chain(cmds.iter().map(|c| {
@@ -1124,7 +1185,11 @@ fn differential_regressions() {
                 Step::One(Cmd::new(args).with(cmp))
             }))
         })
-        .collect());
+        .collect();
+    let seq = Seq {
+        resp3: false,
+        steps,
+    };
     let (mut r, mut f) = connector(redis.port, ferrocks.port())();
     let mut pair = Pair {
         redis: r.as_mut(),
@@ -1178,8 +1243,8 @@ fn harness_reports_a_difference_and_shrinks_it() {
         "{text}"
     );
     // Shrunk: something that makes a non-empty string, then STRLEN.
-    assert!(finding.seq.0.len() <= 2, "not shrunk:\n{text}");
-    let last = format!("{:?}", finding.seq.0.last().expect("a step")).to_ascii_uppercase();
+    assert!(finding.seq.steps.len() <= 2, "not shrunk:\n{text}");
+    let last = format!("{:?}", finding.seq.steps.last().expect("a step")).to_ascii_uppercase();
     assert!(last.contains("STRLEN"), "{text}");
 }
 
