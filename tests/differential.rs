@@ -399,8 +399,27 @@ fn pick(items: &'static [&'static str]) -> BoxedStrategy<Vec<u8>> {
 
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "key:1", "x"];
 
+/// Keys with glob characters and a two-byte UTF-8 character, for patterns.
+const ODD_KEYS: &[&str] = &["k*", "k[1]", "k\\", "\u{e9}", "k\u{e9}"];
+
+/// How many `m<i>` keys a bulk MSET may create (SCAN pages over them).
+const MANY: usize = 40;
+
 fn key() -> BoxedStrategy<Vec<u8>> {
-    pick(KEYS)
+    prop_oneof![
+        8 => pick(KEYS),
+        1 => pick(ODD_KEYS),
+    ]
+    .boxed()
+}
+
+/// Every key a sequence may create.
+fn all_keys() -> Vec<Vec<u8>> {
+    KEYS.iter()
+        .chain(ODD_KEYS)
+        .map(|k| b(k))
+        .chain((0..MANY).map(|i| b(&format!("m{i}"))))
+        .collect()
 }
 
 fn keys(max: usize) -> BoxedStrategy<Vec<Vec<u8>>> {
@@ -624,8 +643,41 @@ fn expire_cmd() -> BoxedStrategy<Cmd> {
 }
 
 const PATTERNS: &[&str] = &[
-    "*", "k*", "k?", "k[0-1]", "k[^1]", "*1*", "key:*", "x", "\\k*", "[a-z]*", "k[", "k\\", "*[",
-    "?", "??", "k[!0]", "k[1-0]", "*:*", "",
+    "*",
+    "k*",
+    "k?",
+    "k[0-1]",
+    "k[^1]",
+    "*1*",
+    "key:*",
+    "x",
+    "\\k*",
+    "[a-z]*",
+    "k[",
+    "k\\",
+    "*[",
+    "?",
+    "??",
+    "k[!0]",
+    "k[1-0]",
+    "*:*",
+    "",
+    "k\\*",
+    "k[[]1]",
+    "k\\[1\\]",
+    "k\\\\",
+    "k??",
+    "m*",
+    "m1?",
+    "m[0-9]",
+    "*\u{e9}",
+    "k?\u{e9}",
+    "k[\u{e9}]",
+    "[^m]*",
+    "m[1-3]*",
+    "k[a-",
+    "k[\\]]",
+    "*****1",
 ];
 
 fn lcs_cmd() -> BoxedStrategy<Cmd> {
@@ -776,6 +828,15 @@ fn step() -> BoxedStrategy<Step> {
         20 => simple_cmd().prop_map(Step::One),
         // Not in MULTI: see `run_seq`.
         1 => Just(Step::One(named("DBSIZE", vec![]))),
+        // Many keys at once, so that SCAN has pages.
+        1 => (1..MANY, value()).prop_map(|(n, v)| {
+            let mut args = vec![b("MSET")];
+            for i in 0..n {
+                args.push(b(&format!("m{i}")));
+                args.push(v.clone());
+            }
+            Step::One(Cmd::new(args))
+        }),
         2 => scan_opts().prop_map(Step::ScanAll),
         2 => (prop::collection::vec(in_multi_cmd(), 0..5), prop::bool::weighted(0.85))
             .prop_map(|(cmds, exec)| Step::Multi(cmds, exec)),
@@ -902,9 +963,8 @@ fn run_seq(p: &mut Pair, seq: &Seq) -> Result<(), Failure> {
                     // Redis counts keys that expired but were not yet
                     // reclaimed; touching them first reclaims them (on both
                     // sides, so any two servers compare alike).
-                    let touch: Vec<Vec<u8>> = std::iter::once(b("EXISTS"))
-                        .chain(KEYS.iter().map(|k| b(k)))
-                        .collect();
+                    let touch: Vec<Vec<u8>> =
+                        std::iter::once(b("EXISTS")).chain(all_keys()).collect();
                     call2(p, &touch)?;
                 }
                 let (a, c) = call2(p, &cmd.args)?;
