@@ -362,7 +362,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// CAS key old new [EX s|PX ms|EXAT unix-s|PXAT unix-ms] (kvrocks). An
 /// option without its value is an arity error, as in kvrocks.
 pub fn cas(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(CmdError::Arity("cas".into()));
     }
     let mut expire = 0;

@@ -232,7 +232,7 @@ impl Big {
 }
 
 /// A finite extended-precision value: `(-1)^neg * mant * 2^exp`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LongDouble {
     neg: bool,
     mant: u64,
@@ -504,16 +504,6 @@ impl LongDouble {
             "0".into()
         } else {
             trimmed.to_string()
-        }
-    }
-}
-
-impl Default for LongDouble {
-    fn default() -> Self {
-        LongDouble {
-            neg: false,
-            mant: 0,
-            exp: 0,
         }
     }
 }
