@@ -10,7 +10,7 @@ export FERROCKS_BIN ?= $(BIN)
 # kvrocks-controller and its end-to-end script (shared/ beside the clone).
 CONTROLLER_DIR ?= ../shared/kvrocks-controller
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy e2e-controller chaos
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy e2e-controller chaos fuzz
 
 build: deps
 	cargo build --release
@@ -89,6 +89,13 @@ N ?= 20
 CHAOS_ROUNDS ?= $(N)
 chaos: deps
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) cargo test --release --test chaos -- --nocapture
+
+# Differential fuzzing against redis-server: new random seeds for SECS
+# seconds (default 600); FUZZ_CASES=n sequences per seed, FUZZ_SEED=s to
+# start from (and replay) a seed.
+SECS ?= 600
+fuzz: deps
+	FUZZ_SECS=$(SECS) cargo test --release --test differential differential_random_seed -- --nocapture
 
 fmt:
 	cargo fmt --all

@@ -389,3 +389,63 @@ fn keys_expire_for_real() {
     assert_eq!(q::<i64>(&mut c, &["INCR", "pexp"]), 1);
     assert_eq!(q_err(&mut c, &["RENAME", "gone", "x"]), "ERR no such key");
 }
+
+#[test]
+fn move_is_a_no_op_with_one_keyspace() {
+    let s = Server::start();
+    let mut c = s.client();
+    q::<String>(&mut c, &["SET", "k", "v"]);
+    // kvrocks: every DB index is the one keyspace; 1 when the key exists.
+    assert_eq!(q::<i64>(&mut c, &["MOVE", "k", "1"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["MOVE", "k", "0"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["MOVE", "missing", "1"]), 0);
+    assert_eq!(
+        q_err(&mut c, &["MOVE", "k", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "v");
+}
+
+#[test]
+fn movex_moves_a_key_between_namespaces() {
+    let s = Server::start_with_config_file(
+        "requirepass admin-pass\nnamespace.ns1 token-one\nnamespace.ns2 token-two\n",
+    );
+    let mut admin = s.client_auth("admin-pass");
+    let mut one = s.client_auth("token-one");
+    let mut two = s.client_auth("token-two");
+
+    q::<String>(&mut one, &["SET", "k", "from-one", "EX", "1000"]);
+    q::<String>(&mut two, &["SET", "taken", "two's"]);
+    q::<String>(&mut one, &["SET", "taken", "one's"]);
+
+    assert_eq!(q::<i64>(&mut one, &["MOVEX", "k", "token-two"]), 1);
+    assert_eq!(q::<i64>(&mut one, &["EXISTS", "k"]), 0);
+    assert_eq!(q::<String>(&mut two, &["GET", "k"]), "from-one");
+    let ttl = q::<i64>(&mut two, &["TTL", "k"]);
+    assert!((990..=1000).contains(&ttl), "TTL moves with the key: {ttl}");
+    // The target has the key already: nothing moves.
+    assert_eq!(q::<i64>(&mut one, &["MOVEX", "taken", "token-two"]), 0);
+    assert_eq!(q::<String>(&mut one, &["GET", "taken"]), "one's");
+    assert_eq!(q::<String>(&mut two, &["GET", "taken"]), "two's");
+    // Missing key, own namespace.
+    assert_eq!(q::<i64>(&mut one, &["MOVEX", "nothing", "token-two"]), 0);
+    assert_eq!(q::<i64>(&mut one, &["MOVEX", "taken", "token-one"]), 0);
+    // The administrator's token names the default namespace.
+    assert_eq!(q::<i64>(&mut two, &["MOVEX", "k", "admin-pass"]), 1);
+    assert_eq!(q::<String>(&mut admin, &["GET", "k"]), "from-one");
+    assert_eq!(q::<i64>(&mut admin, &["MOVEX", "k", "token-one"]), 1);
+    assert_eq!(q::<String>(&mut one, &["GET", "k"]), "from-one");
+    assert_eq!(
+        q_err(&mut one, &["MOVEX", "k", "wrong-token"]),
+        "ERR Invalid password"
+    );
+
+    let open = Server::start();
+    let mut c = open.client();
+    q::<String>(&mut c, &["SET", "k", "v"]);
+    assert_eq!(
+        q_err(&mut c, &["MOVEX", "k", "anything"]),
+        "ERR Forbidden to move key when requirepass is empty"
+    );
+}

@@ -502,6 +502,104 @@ fn cas_and_cad() {
 }
 
 #[test]
+fn cas_options_and_arity() {
+    let s = Server::start();
+    let mut c = s.client();
+    q::<String>(&mut c, &["SET", "k", "a"]);
+    // An option without its value is an arity error, as in kvrocks.
+    for args in [
+        &["CAS", "k", "a", "b", "EX"][..],
+        &["CAS", "k", "a", "b", "PX", "100", "EXAT"][..],
+    ] {
+        assert_eq!(
+            q_err(&mut c, args),
+            "ERR wrong number of arguments for 'cas' command"
+        );
+    }
+    assert_eq!(q_err(&mut c, &["CAS", "k", "a", "b", "XX", "1"]), SYNTAX);
+    assert_eq!(
+        q_err(&mut c, &["CAS", "k", "a", "b", "EX", "1", "PX", "1"]),
+        SYNTAX
+    );
+    assert_eq!(
+        q_err(&mut c, &["CAS", "k", "a", "b", "EX", "0"]),
+        "ERR invalid expire time in 'cas' command"
+    );
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "a");
+
+    // EXAT and PXAT as in SET.
+    let at = unix_secs() + 1000;
+    let at_s = at.to_string();
+    assert_eq!(q::<i64>(&mut c, &["CAS", "k", "a", "b", "EXAT", &at_s]), 1);
+    assert_eq!(q::<i64>(&mut c, &["EXPIRETIME", "k"]), at as i64);
+    let at_ms = unix_millis() + 500_000;
+    let at_ms_s = at_ms.to_string();
+    assert_eq!(
+        q::<i64>(&mut c, &["CAS", "k", "b", "c", "pxat", &at_ms_s]),
+        1
+    );
+    assert_eq!(q::<i64>(&mut c, &["PEXPIRETIME", "k"]), at_ms as i64);
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "c");
+    // A time in the past swaps and the key is gone at once.
+    assert_eq!(q::<i64>(&mut c, &["CAS", "k", "c", "d", "EXAT", "1"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "k"]), 0);
+    // Without an option the TTL is cleared, as before.
+    q::<String>(&mut c, &["SET", "k", "a", "EX", "100"]);
+    assert_eq!(q::<i64>(&mut c, &["CAS", "k", "a", "b"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["TTL", "k"]), -1);
+}
+
+#[test]
+fn lcs_like_redis() {
+    let s = Server::start();
+    let mut c = s.client();
+    q::<String>(
+        &mut c,
+        &["MSET", "key1", "ohmytext", "key2", "mynewtext", "n", "1"],
+    );
+    assert_eq!(q::<String>(&mut c, &["LCS", "key1", "key2"]), "mytext");
+    assert_eq!(q::<i64>(&mut c, &["LCS", "key1", "key2", "LEN"]), 6);
+    assert_eq!(q::<String>(&mut c, &["LCS", "key1", "missing"]), "");
+    // IDX: raw bytes, compared with what redis-server 7 sends.
+    let mut raw = s.raw();
+    assert_eq!(
+        raw.cmd(&["LCS", "key1", "key2", "IDX"]),
+        "*4\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n\
+         *2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&[
+            "LCS",
+            "key1",
+            "key2",
+            "IDX",
+            "MINMATCHLEN",
+            "4",
+            "WITHMATCHLEN"
+        ]),
+        "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n\
+         $3\r\nlen\r\n:6\r\n"
+    );
+    assert_eq!(
+        q_err(&mut c, &["LCS", "key1", "key2", "IDX", "LEN"]),
+        "ERR If you want both the length and indexes, please just use IDX."
+    );
+    assert_eq!(q_err(&mut c, &["LCS", "key1", "key2", "FOO"]), SYNTAX);
+    assert_eq!(
+        q_err(&mut c, &["LCS", "key1", "key2", "MINMATCHLEN", "x"]),
+        NOT_INT
+    );
+    assert_eq!(
+        q_err(&mut c, &["LCS", "key1", "key2", "MINMATCHLEN"]),
+        SYNTAX
+    );
+    assert_eq!(
+        q_err(&mut c, &["LCS", "key1"]),
+        "ERR wrong number of arguments for 'lcs' command"
+    );
+}
+
+#[test]
 fn binary_safe_and_large_values() {
     let s = Server::start();
     let mut c = s.client();

@@ -65,8 +65,8 @@ fn parse_expire_condition(args: &[Bytes]) -> Result<ExpireCondition, CmdError> {
 
 fn expire_generic(ctx: &mut Ctx, args: &[Bytes], unit_ms: i64, absolute: bool) -> CmdResult {
     let cmd = lower(&args[0]);
-    let n = int(&args[2])?;
     let cond = parse_expire_condition(&args[3..])?;
+    let n = int(&args[2])?;
     let ms = n
         .checked_mul(unit_ms)
         .ok_or_else(|| CmdError::InvalidExpire(cmd.clone()))?;
@@ -296,4 +296,43 @@ pub fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     parse_flush_mode(args)?;
     flush_all(&ctx.server.storage)?;
     Ok(Reply::ok())
+}
+
+/// MOVE key db (kvrocks): there is one keyspace per namespace, which every
+/// DB index names (as with SELECT), so nothing moves; like kvrocks the
+/// reply is 1 when the key exists and 0 when it does not.
+pub fn move_cmd(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    int(&args[2])?;
+    Ok(Reply::Integer(ctx.db().exists(&args[1..2])?))
+}
+
+/// MOVEX key token (kvrocks): moves the key into the namespace `token`
+/// authenticates for (the administrator's token names the default
+/// namespace). 1 when moved; 0 when the key is missing or the target
+/// namespace already has it.
+pub fn movex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let target: Vec<u8> = {
+        let cfg = ctx.server.config.read();
+        let requirepass = cfg.get("requirepass");
+        if requirepass.is_empty() {
+            return Err(CmdError::err(
+                "Forbidden to move key when requirepass is empty",
+            ));
+        }
+        if args[2][..] == *requirepass.as_bytes() {
+            Vec::new()
+        } else {
+            match cfg
+                .namespaces
+                .iter()
+                .find(|(_, token)| token.as_bytes() == &args[2][..])
+            {
+                Some((name, _)) => name.as_bytes().to_vec(),
+                None => return Err(CmdError::err("Invalid password")),
+            }
+        }
+    };
+    Ok(Reply::Integer(
+        ctx.db().move_to_namespace(&args[1], &target)? as i64,
+    ))
 }

@@ -8,6 +8,7 @@ use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::protocol::Reply;
 use crate::types::string::{Condition, Expiry, SetOptions};
+use crate::types::TypeError;
 use crate::util::now_ms;
 
 /// Turns a relative or absolute expire argument into absolute ms,
@@ -43,36 +44,105 @@ fn parse_expire_option(args: &[Bytes], i: usize, cmd: &str) -> Result<Option<Exp
     Ok(Some(Expiry::At(expire_at_ms(value, unit, absolute, cmd)?)))
 }
 
-fn parse_set(args: &[Bytes]) -> Result<SetOptions, CmdError> {
-    let mut opts = SetOptions::default();
-    let mut expiry_given = false;
-    let mut i = 3;
+/// Which expire option was given (EX, PX, EXAT, PXAT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExpireKind {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+/// An expire option as given; its value is checked only where Redis
+/// checks it (after the whole syntax, and for GETEX after the lookup).
+#[derive(Debug, Clone, Copy)]
+struct RawExpire<'a> {
+    kind: ExpireKind,
+    value: &'a [u8],
+}
+
+impl RawExpire<'_> {
+    /// The absolute expire time in ms, or Redis's error for the value.
+    fn resolve(&self, cmd: &str) -> Result<u64, CmdError> {
+        let (unit, absolute) = match self.kind {
+            ExpireKind::Ex => (1000, false),
+            ExpireKind::Px => (1, false),
+            ExpireKind::ExAt => (1000, true),
+            ExpireKind::PxAt => (1, true),
+        };
+        expire_at_ms(self.value, unit, absolute, cmd)
+    }
+}
+
+/// The options of SET (`for_set`) or GETEX, with Redis's rules for which
+/// may combine: NX/XX exclude each other, one expire kind (repeating the
+/// same kind is allowed, the last value wins), KEEPTTL and PERSIST exclude
+/// any expire.
+#[derive(Debug, Default)]
+struct ExtendedArgs<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    expire: Option<RawExpire<'a>>,
+}
+
+fn parse_extended(args: &[Bytes], for_set: bool) -> Result<ExtendedArgs<'_>, CmdError> {
+    let mut out = ExtendedArgs::default();
+    let mut i = if for_set { 3 } else { 2 };
     while i < args.len() {
         let a = &args[i];
-        if is(a, "nx") && opts.condition != Condition::IfPresent {
-            opts.condition = Condition::IfAbsent;
-        } else if is(a, "xx") && opts.condition != Condition::IfAbsent {
-            opts.condition = Condition::IfPresent;
-        } else if is(a, "get") {
-            opts.get_old = true;
-        } else if is(a, "keepttl") && !expiry_given {
-            opts.expiry = Expiry::Keep;
-            expiry_given = true;
-        } else if !expiry_given && i + 1 < args.len() {
-            match parse_expire_option(args, i, "set")? {
-                Some(e) => {
-                    opts.expiry = e;
-                    expiry_given = true;
-                    i += 1;
-                }
-                None => return Err(CmdError::Syntax),
+        let next = args.get(i + 1);
+        let kind = match () {
+            _ if is(a, "ex") => Some(ExpireKind::Ex),
+            _ if is(a, "px") => Some(ExpireKind::Px),
+            _ if is(a, "exat") => Some(ExpireKind::ExAt),
+            _ if is(a, "pxat") => Some(ExpireKind::PxAt),
+            _ => None,
+        };
+        if is(a, "nx") && for_set && !out.xx {
+            out.nx = true;
+        } else if is(a, "xx") && for_set && !out.nx {
+            out.xx = true;
+        } else if is(a, "get") && for_set {
+            out.get = true;
+        } else if is(a, "keepttl") && for_set && out.expire.is_none() {
+            out.keepttl = true;
+        } else if is(a, "persist") && !for_set && out.expire.is_none() {
+            out.persist = true;
+        } else if let (Some(kind), Some(value)) = (kind, next) {
+            let other_kind = out.expire.is_some_and(|e| e.kind != kind);
+            if out.keepttl || out.persist || other_kind {
+                return Err(CmdError::Syntax);
             }
+            out.expire = Some(RawExpire { kind, value });
+            i += 1;
         } else {
             return Err(CmdError::Syntax);
         }
         i += 1;
     }
-    Ok(opts)
+    Ok(out)
+}
+
+fn parse_set(args: &[Bytes]) -> Result<SetOptions, CmdError> {
+    let parsed = parse_extended(args, true)?;
+    let expiry = match (parsed.expire, parsed.keepttl) {
+        (Some(e), _) => Expiry::At(e.resolve("set")?),
+        (None, true) => Expiry::Keep,
+        (None, false) => Expiry::Clear,
+    };
+    let condition = match (parsed.nx, parsed.xx) {
+        (true, _) => Condition::IfAbsent,
+        (_, true) => Condition::IfPresent,
+        _ => Condition::Always,
+    };
+    Ok(SetOptions {
+        condition,
+        expiry,
+        get_old: parsed.get,
+    })
 }
 
 /// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]
@@ -160,15 +230,18 @@ pub fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(Reply::opt_bulk(ctx.db().get_del(&args[1])?))
 }
 
-/// GETEX key [EX|PX|EXAT|PXAT n|PERSIST]
+/// GETEX key [EX|PX|EXAT|PXAT n|PERSIST]: the expire value is checked
+/// after the lookup, as in Redis (a missing key is nil whatever it is).
 pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let expiry = match args.len() {
-        2 => None,
-        3 if is(&args[2], "persist") => Some(Expiry::Clear),
-        4 => Some(parse_expire_option(args, 2, "getex")?.ok_or(CmdError::Syntax)?),
-        _ => return Err(CmdError::Syntax),
-    };
-    Ok(Reply::opt_bulk(ctx.db().get_ex(&args[1], expiry)?))
+    let parsed = parse_extended(args, false)?;
+    let value = ctx.db().get_ex(&args[1], || -> Result<_, CmdError> {
+        Ok(match (parsed.expire, parsed.persist) {
+            (Some(e), _) => Some(Expiry::At(e.resolve("getex")?)),
+            (None, true) => Some(Expiry::Clear),
+            (None, false) => None,
+        })
+    })?;
+    Ok(Reply::opt_bulk(value))
 }
 
 /// MGET key [key ...]
@@ -237,11 +310,7 @@ pub fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// INCRBYFLOAT key delta
 pub fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let delta = super::args::float(&args[2])?;
-    if !delta.is_finite() {
-        return Err(CmdError::err("increment would produce NaN or Infinity"));
-    }
-    Ok(Reply::bulk(ctx.db().incr_by_float(&args[1], delta)?))
+    Ok(Reply::bulk(ctx.db().incr_by_float(&args[1], &args[2])?))
 }
 
 /// APPEND key value
@@ -296,16 +365,25 @@ pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     ))
 }
 
-/// CAS key old new [EX s|PX ms] (kvrocks)
+/// CAS key old new [EX s|PX ms|EXAT unix-s|PXAT unix-ms] (kvrocks). An
+/// option without its value is an arity error, as in kvrocks.
 pub fn cas(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let expire = match args.len() {
-        4 => 0,
-        6 => match parse_expire_option(args, 4, "cas")? {
-            Some(Expiry::At(ms)) if is(&args[4], "ex") || is(&args[4], "px") => ms,
+    if !args.len().is_multiple_of(2) {
+        return Err(CmdError::Arity("cas".into()));
+    }
+    let mut expire = 0;
+    let mut expiry_given = false;
+    let mut i = 4;
+    while i < args.len() {
+        match parse_expire_option(args, i, "cas")? {
+            Some(Expiry::At(ms)) if !expiry_given => {
+                expire = ms;
+                expiry_given = true;
+            }
             _ => return Err(CmdError::Syntax),
-        },
-        _ => return Err(CmdError::Syntax),
-    };
+        }
+        i += 2;
+    }
     Ok(Reply::Integer(
         ctx.db().cas(&args[1], &args[2], &args[3], expire)?,
     ))
@@ -314,6 +392,106 @@ pub fn cas(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// CAD key value (kvrocks)
 pub fn cad(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(ctx.db().cad(&args[1], &args[2])?))
+}
+
+/// What LCS replies with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LcsMode {
+    /// The common subsequence itself.
+    String,
+    /// Its length (LEN).
+    Len,
+    /// The matching ranges and the length (IDX).
+    Idx {
+        /// Only ranges at least this long.
+        min_len: u64,
+        /// Each range carries its length (WITHMATCHLEN).
+        with_len: bool,
+    },
+}
+
+fn parse_lcs(args: &[Bytes]) -> Result<LcsMode, CmdError> {
+    let (mut idx, mut len, mut with_len, mut min_len) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "idx") {
+            idx = true;
+        } else if is(a, "len") {
+            len = true;
+        } else if is(a, "withmatchlen") {
+            with_len = true;
+        } else if is(a, "minmatchlen") && i + 1 < args.len() {
+            min_len = int(&args[i + 1])?.max(0);
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    match (idx, len) {
+        (true, true) => Err(CmdError::err(
+            "If you want both the length and indexes, please just use IDX.",
+        )),
+        (true, false) => Ok(LcsMode::Idx {
+            min_len: min_len as u64,
+            with_len,
+        }),
+        (false, true) => Ok(LcsMode::Len),
+        (false, false) => Ok(LcsMode::String),
+    }
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN] (Redis 7)
+pub fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let db = ctx.db();
+    let values = (db.get(&args[1]), db.get(&args[2]));
+    let (a, b) = match values {
+        (Ok(a), Ok(b)) => (a.unwrap_or_default(), b.unwrap_or_default()),
+        (Err(TypeError::WrongType), _) | (_, Err(TypeError::WrongType)) => {
+            return Err(CmdError::err(
+                "The specified keys must contain string values",
+            ))
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+    };
+    let mode = parse_lcs(args)?;
+    // Like Redis: the table may not exceed proto-max-bulk-len.
+    let cells = (a.len() as u128 + 1) * (b.len() as u128 + 1) * 4;
+    if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
+        return Err(CmdError::err("String too long for LCS"));
+    }
+    if cells > db.max_value_len as u128 {
+        return Err(CmdError::err(
+            "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    }
+    let out = crate::types::string::lcs(&a, &b);
+    Ok(match mode {
+        LcsMode::String => Reply::bulk(out.common),
+        LcsMode::Len => Reply::Integer(out.common.len() as i64),
+        LcsMode::Idx { min_len, with_len } => {
+            let pair = |s: usize, e: usize| {
+                Reply::Array(vec![Reply::Integer(s as i64), Reply::Integer(e as i64)])
+            };
+            let matches = out
+                .ranges
+                .iter()
+                .filter(|r| min_len == 0 || r.len as u64 >= min_len)
+                .map(|r| {
+                    let mut item = vec![pair(r.a.0, r.a.1), pair(r.b.0, r.b.1)];
+                    if with_len {
+                        item.push(Reply::Integer(r.len as i64));
+                    }
+                    Reply::Array(item)
+                })
+                .collect();
+            Reply::Map(vec![
+                (Reply::bulk("matches"), Reply::Array(matches)),
+                (Reply::bulk("len"), Reply::Integer(out.common.len() as i64)),
+            ])
+        }
+    })
 }
 
 #[cfg(test)]

@@ -23,7 +23,10 @@ pub fn syntax_of(name: &str) -> &'static str {
         "incrbyfloat" => "key increment",
         "getrange" | "substr" => "key start end",
         "setrange" => "key offset value",
-        "cas" => "key oldvalue newvalue [EX seconds|PX milliseconds]",
+        "cas" => "key oldvalue newvalue [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds]",
+        "lcs" => "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        "move" => "key db",
+        "movex" => "key token",
         "cad" => "key value",
         "expire" | "pexpire" => "key time [NX|XX|GT|LT]",
         "expireat" | "pexpireat" => "key unix-time [NX|XX|GT|LT]",
@@ -152,7 +155,7 @@ fn element(body: &str, flags: Vec<&str>) -> Reply {
         )
     } else {
         let kind = match body {
-            "key" | "newkey" | "source" | "destination" => "key",
+            "key" | "key1" | "key2" | "newkey" | "source" | "destination" => "key",
             "pattern" => "pattern",
             _ => "string",
         };

@@ -68,6 +68,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("setrange", 4, W, ONE, "string", "Overwrites part of a string value.", string::setrange),
     c("cas", -4, W, ONE, "string", "Compares a value and swaps it (kvrocks).", string::cas),
     c("cad", 3, W, ONE, "string", "Compares a value and deletes the key (kvrocks).", string::cad),
+    c("lcs", -3, R, TWO, "string", "Finds the longest common subsequence of two strings.", string::lcs),
     // Keyspace.
     c("del", -2, WRITE, ALL, "generic", "Deletes keys.", keyspace::del),
     c("unlink", -2, WRITE | FAST, ALL, "generic", "Deletes keys.", keyspace::del),
@@ -88,6 +89,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("rename", 3, WRITE, TWO, "generic", "Renames a key.", keyspace::rename),
     c("renamenx", 3, WRITE | FAST, TWO, "generic", "Renames a key if the new name is free.", keyspace::renamenx),
     c("copy", -3, W, TWO, "generic", "Copies a key.", keyspace::copy),
+    c("move", 3, WRITE | FAST, ONE, "generic", "Moves a key to another DB: one keyspace, so a no-op (kvrocks).", keyspace::move_cmd),
+    c("movex", 3, WRITE | FAST, ONE, "generic", "Moves a key to the namespace of a token (kvrocks).", keyspace::movex),
     c("dbsize", -1, R | BLOCKING, NONE, "server", "Returns the number of keys.", keyspace::dbsize),
     c("flushdb", -1, WRITE | BLOCKING, NONE, "server", "Deletes every key of the namespace.", keyspace::flushdb),
     c("flushall", -1, WRITE | ADMIN | BLOCKING, NONE, "server", "Deletes every key.", keyspace::flushall),

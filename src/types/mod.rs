@@ -3,6 +3,7 @@
 
 pub mod dump;
 pub mod keyspace;
+pub mod longdouble;
 pub mod string;
 
 use thiserror::Error;

@@ -6,7 +6,7 @@ use super::{Db, TypeError, TypeResult};
 use crate::storage::folded::FoldedWrites;
 use crate::storage::metadata::{self, DataType};
 use crate::storage::Cf;
-use crate::util::numbers::{parse_f64, parse_i64};
+use crate::util::numbers::parse_i64;
 
 /// Which existing-key condition a SET requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -213,19 +213,17 @@ impl Db<'_> {
         })
     }
 
-    /// INCRBYFLOAT; returns the new value as stored.
-    pub fn incr_by_float(&self, key: &[u8], delta: f64) -> TypeResult<Vec<u8>> {
+    /// INCRBYFLOAT with Redis's `long double` arithmetic; `delta` is the
+    /// raw argument, parsed after the key's type and value are checked (as
+    /// Redis does). Returns the new value as stored.
+    pub fn incr_by_float(&self, key: &[u8], delta: &[u8]) -> TypeResult<Vec<u8>> {
         self.update_string(key, |cur| {
-            let n = match cur {
-                None => 0.0,
-                Some(v) => parse_f64(v).ok_or(TypeError::NotFloat)?,
-            };
-            let n = n + delta;
-            if !n.is_finite() {
-                return Err(TypeError::NanOrInfinity);
-            }
-            let text = crate::protocol::reply::format_double(n).into_bytes();
-            Ok((text.clone(), text))
+            let text = super::longdouble::incr_by_float(cur, delta).map_err(|e| match e {
+                super::longdouble::LdError::NotFloat => TypeError::NotFloat,
+                super::longdouble::LdError::Infinite => TypeError::NanOrInfinity,
+            })?;
+            let bytes = text.into_bytes();
+            Ok((bytes.clone(), bytes))
         })
     }
 
@@ -268,26 +266,36 @@ impl Db<'_> {
         Ok(v)
     }
 
-    /// GETEX: returns the value and applies `expiry` (None leaves the TTL).
-    pub fn get_ex(&self, key: &[u8], expiry: Option<Expiry>) -> TypeResult<Option<Vec<u8>>> {
+    /// GETEX: returns the value and applies the expiry `expiry` gives
+    /// (`None` leaves the TTL). `expiry` runs only once the key is known to
+    /// be a string, so its errors come after nil and WRONGTYPE.
+    pub fn get_ex<E: From<TypeError>>(
+        &self,
+        key: &[u8],
+        expiry: impl FnOnce() -> Result<Option<Expiry>, E>,
+    ) -> Result<Option<Vec<u8>>, E> {
         let _guard = self.storage.locks().lock(&[key]);
         let Some((value, old_expire)) = self.string_value(key)? else {
             return Ok(None);
         };
-        let new_expire = match expiry {
+        let new_expire = match expiry()? {
             None | Some(Expiry::Keep) => return Ok(Some(value)),
             Some(Expiry::Clear) => 0,
             Some(Expiry::At(ms)) => ms,
         };
         let mk = self.meta_key(key);
         if new_expire != 0 && new_expire <= crate::util::now_ms() {
-            self.storage.delete(Cf::Metadata, &mk)?;
+            self.storage
+                .delete(Cf::Metadata, &mk)
+                .map_err(TypeError::from)?;
         } else if new_expire != old_expire {
-            self.storage.put(
-                Cf::Metadata,
-                &mk,
-                &metadata::encode_string(new_expire, &value),
-            )?;
+            self.storage
+                .put(
+                    Cf::Metadata,
+                    &mk,
+                    &metadata::encode_string(new_expire, &value),
+                )
+                .map_err(TypeError::from)?;
         }
         Ok(Some(value))
     }
@@ -322,5 +330,110 @@ impl Db<'_> {
         }
         self.storage.delete(Cf::Metadata, &self.meta_key(key))?;
         Ok(1)
+    }
+}
+
+/// One matching range of an LCS: positions in both strings (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LcsRange {
+    /// Start and end in the first string.
+    pub a: (usize, usize),
+    /// Start and end in the second string.
+    pub b: (usize, usize),
+    /// Length of the range.
+    pub len: usize,
+}
+
+/// The longest common subsequence of two strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LcsOutcome {
+    /// The subsequence itself.
+    pub common: Vec<u8>,
+    /// Its contiguous matching ranges, from the end of the strings back to
+    /// their start (the order Redis reports them in).
+    pub ranges: Vec<LcsRange>,
+}
+
+/// Computes the LCS with Redis's dynamic programming table and walks it
+/// back the way Redis does, so ties resolve to the same subsequence and
+/// the same ranges. The caller bounds the table's size.
+pub fn lcs(a: &[u8], b: &[u8]) -> LcsOutcome {
+    let width = b.len() + 1;
+    let mut table = vec![0u32; (a.len() + 1) * width];
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            table[i * width + j] = if a[i - 1] == b[j - 1] {
+                table[(i - 1) * width + j - 1] + 1
+            } else {
+                table[(i - 1) * width + j].max(table[i * width + j - 1])
+            };
+        }
+    }
+    let total = table[a.len() * width + b.len()] as usize;
+    let mut common = vec![0u8; total];
+    let mut ranges = Vec::new();
+    let mut fill = total;
+    // The range being grown backwards: (a start, a end, b start, b end).
+    let mut current: Option<(usize, usize, usize, usize)> = None;
+    let (mut i, mut j) = (a.len(), b.len());
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            common[fill - 1] = a[i - 1];
+            fill -= 1;
+            current = Some(match current {
+                Some((as_, ae, bs, be)) if as_ == i && bs == j => (as_ - 1, ae, bs - 1, be),
+                Some(r) => {
+                    // Not contiguous: cannot follow a match, kept for safety.
+                    emit = true;
+                    r
+                }
+                None => (i - 1, i - 1, j - 1, j - 1),
+            });
+            if let Some((as_, _, bs, _)) = current {
+                if as_ == 0 || bs == 0 {
+                    emit = true;
+                }
+            }
+            i -= 1;
+            j -= 1;
+        } else {
+            if table[(i - 1) * width + j] > table[i * width + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            emit = current.is_some();
+        }
+        if emit {
+            if let Some((as_, ae, bs, be)) = current.take() {
+                ranges.push(LcsRange {
+                    a: (as_, ae),
+                    b: (bs, be),
+                    len: ae - as_ + 1,
+                });
+            }
+        }
+    }
+    LcsOutcome { common, ranges }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lcs;
+
+    #[test]
+    fn lcs_of_the_redis_docs_example() {
+        let out = lcs(b"ohmytext", b"mynewtext");
+        assert_eq!(out.common, b"mytext");
+        let ranges: Vec<_> = out.ranges.iter().map(|r| (r.a, r.b, r.len)).collect();
+        assert_eq!(ranges, vec![((4, 7), (5, 8), 4), ((2, 3), (0, 1), 2)]);
+    }
+
+    #[test]
+    fn lcs_of_empty_and_disjoint_strings() {
+        assert!(lcs(b"", b"abc").common.is_empty());
+        let out = lcs(b"abc", b"xyz");
+        assert!(out.common.is_empty() && out.ranges.is_empty());
     }
 }
