@@ -328,6 +328,12 @@ fn a_topology_push_settles_a_hand_off_whose_outcome_stayed_unknown() {
     let mut src = cl.client(0);
     let err = common::q_err(&mut src, &["SET", &probe, "1"]);
     assert!(err.starts_with("TRYAGAIN"), "{err}");
+    // Nor can a new job take the paused slot over meanwhile.
+    let err = common::q_err(
+        &mut src,
+        &["CLUSTERX", "MIGRATE", &slot.to_string(), cl.id(1)],
+    );
+    assert!(err.contains("paused by a hand-off"), "{err}");
 
     // The controller decides: the slot stays with the source.
     let text = format!(

@@ -80,6 +80,13 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 "Can't migrate slot {s} which doesn't belong to me"
             )));
         }
+        if let Some(s) = (first..=last).find(|s| state.paused.contains(s)) {
+            // In a cut-over, or held by a hand-off whose outcome is
+            // unknown until a topology push settles it.
+            return Err(CmdError::err(format!(
+                "Can't migrate slot {s} whose writes are paused by a hand-off"
+            )));
+        }
     }
     let status = Arc::new(MigrationStatus::new(new_job_id(first), first, last, dst));
     {
