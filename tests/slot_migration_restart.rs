@@ -411,7 +411,14 @@ fn partial_data_left_by_a_lost_abort_does_not_come_back_with_the_next_move() {
 
     let r: String = q(
         &mut cl.client(0),
-        &["CLUSTERX", "MIGRATE", &slot.to_string(), cl.id(1), "sync", "90"],
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &slot.to_string(),
+            cl.id(1),
+            "sync",
+            "90",
+        ],
     );
     assert_eq!(r, "OK");
     let moved = slot_contents(&cl, 1, slot);

@@ -135,8 +135,6 @@ pub struct MigrationStatus {
     /// Set when the job ended with its hand-off outcome unknown and its
     /// slots paused; cleared when a topology push settles it.
     pub handoff_unknown: std::sync::atomic::AtomicBool,
-    /// Set when a topology push arrives while the job is in its cut-over.
-    pub topology_pushed: std::sync::atomic::AtomicBool,
     /// When the job started.
     pub started: Instant,
     finished: (Mutex<bool>, Condvar),
@@ -163,7 +161,6 @@ impl MigrationStatus {
             snapshot_started: Mutex::new(None),
             cancelled: std::sync::atomic::AtomicBool::new(false),
             handoff_unknown: std::sync::atomic::AtomicBool::new(false),
-            topology_pushed: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             finished: (Mutex::new(false), Condvar::new()),
         }
@@ -357,22 +354,14 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
                     }
                 }
             }
-            if !matches!(e, JobError::HandoffUnknown(_)) {
-                status.finish(JobState::Failed(e.to_string()));
-                return;
-            }
-            // Under the job list's lock, as a topology push looks at it: a
-            // push that came during the cut-over settles the job now, a
-            // later one when it comes.
-            let pushed = {
-                let _jobs = server.migrations.lock();
+            if matches!(e, JobError::HandoffUnknown(_)) {
+                // Left for the next topology push to settle. Not one that
+                // came during the cut-over: the destination may have
+                // committed after it, and only a push that reaches it
+                // later overrides that commit there too.
                 status.handoff_unknown.store(true, Ordering::SeqCst);
-                status.finish(JobState::Failed(e.to_string()));
-                status.topology_pushed.load(Ordering::SeqCst)
-            };
-            if pushed && status.handoff_unknown.swap(false, Ordering::SeqCst) {
-                settle_handoff(&server, &status);
             }
+            status.finish(JobState::Failed(e.to_string()));
         }
     }
 }
@@ -382,20 +371,12 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
 /// gives to this node are served here again; slots it gives to another
 /// node have their data dropped here. Either way the pause ends and the
 /// job's record is dropped, so a restart does not take the job up again.
-/// Jobs in their cut-over are told, and settle the same way if they end
-/// with their outcome unknown.
+/// Jobs still running are left alone.
 pub fn settle_after_push(server: &Server) {
     let unknown: Vec<Arc<MigrationStatus>> = {
         let jobs = server.migrations.lock();
         jobs.iter()
-            .filter(|j| {
-                if j.running() {
-                    j.topology_pushed.store(true, Ordering::SeqCst);
-                    false
-                } else {
-                    j.handoff_unknown.swap(false, Ordering::SeqCst)
-                }
-            })
+            .filter(|j| !j.running() && j.handoff_unknown.swap(false, Ordering::SeqCst))
             .cloned()
             .collect()
     };
@@ -622,7 +603,6 @@ fn run_inner(
     // waits for the last delta (and a restart during the cut-over resumes
     // from the end of the catch-up, not from an older checkpoint).
     link.drain(status, &link_settings(server))?;
-    status.topology_pushed.store(false, Ordering::SeqCst);
     status.set_state(JobState::Cutover);
     if !per_key {
         record_of(status, snapshot_seq, Stage::Cutover)
