@@ -142,7 +142,7 @@ pub fn clusterx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             // The pushed topology settles open imports and hand-offs whose
             // outcome stayed unknown.
             super::slotmigrate::settle_after_push(ctx)?;
-            crate::cluster::migrate::job::settle_after_push(&ctx.server);
+            crate::cluster::migrate::job::settle_after_push(ctx.server);
             Ok(Reply::ok())
         }
         "setslot" => {
