@@ -40,6 +40,11 @@ struct Faults {
     lose_commit_reply: AtomicBool,
     /// Set while replies are being dropped.
     mute_replies: AtomicBool,
+    /// With `lose_commit_reply`: from then on, close every new connection
+    /// at once (the destination is out of the source's reach).
+    refuse_after_commit: AtomicBool,
+    /// Set while new connections are closed at once.
+    refuse: AtomicBool,
     /// Connections accepted so far.
     connections: AtomicU64,
     stop: AtomicBool,
@@ -55,6 +60,10 @@ fn start_proxy(target: u16, faults: Arc<Faults>) -> u16 {
                 break;
             }
             let Ok(client) = conn else { continue };
+            if faults.refuse.load(Ordering::SeqCst) {
+                drop(client);
+                continue;
+            }
             let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                 continue;
             };
@@ -112,6 +121,9 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, faults: Option<Arc<Faults>>, fir
                 {
                     f.lose_commit_reply.store(false, Ordering::Relaxed);
                     f.mute_replies.store(true, Ordering::SeqCst);
+                    if f.refuse_after_commit.load(Ordering::SeqCst) {
+                        f.refuse.store(true, Ordering::SeqCst);
+                    }
                     let _ = to.write_all(&buf[..n]);
                     std::thread::sleep(Duration::from_millis(300));
                     let _ = from.shutdown(Shutdown::Both);
@@ -297,4 +309,64 @@ fn a_source_killed_in_its_cut_over_settles_the_hand_off_after_restart() {
     let mut src = cl.client(0);
     let err = common::q_err(&mut src, &["GET", &before[0].0]);
     assert!(err.starts_with("MOVED 305 "), "{err}");
+}
+
+#[test]
+fn a_topology_push_settles_a_hand_off_whose_outcome_stayed_unknown() {
+    let _serial = serial();
+    let faults = Arc::new(Faults::default());
+    faults.lose_commit_reply.store(true, Ordering::Relaxed);
+    faults.refuse_after_commit.store(true, Ordering::Relaxed);
+    let (mut cl, proxy) = cluster_through_proxy(faults.clone());
+    let slot = 306;
+    let before = fill_slot(&cl, 0, slot, 2000, 100);
+    // The commit reply is lost and the destination stays out of reach:
+    // the source cannot know who owns the slot, and keeps it paused.
+    let line = migrate_and_wait(&cl, slot);
+    assert!(line.contains("state=failed"), "{line}");
+    let probe = cluster::key_in_slot(slot, ":probe");
+    let mut src = cl.client(0);
+    let err = common::q_err(&mut src, &["SET", &probe, "1"]);
+    assert!(err.starts_with("TRYAGAIN"), "{err}");
+    // Nor can a new job take the paused slot over meanwhile.
+    let err = common::q_err(
+        &mut src,
+        &["CLUSTERX", "MIGRATE", &slot.to_string(), cl.id(1)],
+    );
+    assert!(err.contains("paused by a hand-off"), "{err}");
+
+    // The controller decides: the slot stays with the source.
+    let text = format!(
+        "{} 127.0.0.1 {} master - 0-8191\n{} 127.0.0.1 {} master - 8192-16383",
+        cl.id(0),
+        cl.port(0),
+        cl.id(1),
+        proxy
+    );
+    for i in 0..2 {
+        let r: String = q(&mut cl.client(i), &["CLUSTERX", "SETNODES", &text, "3"]);
+        assert_eq!(r, "OK");
+    }
+    let r: String = q(&mut src, &["SET", &probe, "1"]);
+    assert_eq!(r, "OK", "writes resume on the pushed owner");
+    let log = cl.server(0).log();
+    assert!(log.contains("settled by the pushed topology"), "{log}");
+    let err = common::q_err(&mut cl.client(1), &["GET", &before[0].0]);
+    assert!(err.starts_with("MOVED"), "{err}");
+
+    // The job's record is gone: a restart does not move the slot again.
+    faults.refuse.store(false, Ordering::SeqCst);
+    cl.restart(0);
+    let mut src = cl.client(0);
+    let r: String = q(&mut src, &["SET", &probe, "2"]);
+    assert_eq!(r, "OK");
+    let log = cl.server(0).log();
+    assert!(!log.contains("resuming migration job"), "{log}");
+    assert_eq!(cluster::migration::job_line(&cl, 0), "");
+    let now = cluster::migration::dump_all(
+        &cl,
+        0,
+        &before.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+    );
+    assert_eq!(now, before, "the slot stayed whole on the source");
 }

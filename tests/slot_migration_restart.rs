@@ -207,3 +207,225 @@ fn a_running_job_keeps_the_wal_it_needs_whatever_the_retention() {
     assert!(!cl.server(0).log().contains("starting over"));
     assert_eq!(slot_contents(&cl, 1, slot), expected);
 }
+
+/// `CLUSTERX IMPORT <job> <slot> <slot> <src>` on node `node`, as a source
+/// would announce a job (and then, here, die before sending anything).
+fn announce_import(cl: &Cluster, node: usize, job: u64, slot: u16, src: usize) {
+    let mut con = cl.client(node);
+    let s = slot.to_string();
+    let r: redis::Value = q(
+        &mut con,
+        &[
+            "CLUSTERX",
+            "IMPORT",
+            &job.to_string(),
+            &s,
+            &s,
+            cl.id(src),
+            "metadata:2",
+        ],
+    );
+    assert!(matches!(r, redis::Value::Array(_)), "{r:?}");
+}
+
+/// Node `node`'s own `CLUSTER NODES` line.
+fn myself_line(cl: &Cluster, node: usize) -> String {
+    let text: String = q(&mut cl.client(node), &["CLUSTER", "NODES"]);
+    text.lines()
+        .find(|l| l.contains("myself"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// ASKING, then SET `key` on node `node`: OK, or the error line.
+fn asking_set(cl: &Cluster, node: usize, key: &str) -> String {
+    let mut con = cl.client(node);
+    let _: () = q(&mut con, &["ASKING"]);
+    match redis::cmd("SET")
+        .arg(key)
+        .arg("v")
+        .query::<redis::Value>(&mut con)
+    {
+        Ok(redis::Value::Okay) => "OK".to_string(),
+        Ok(v) => format!("{v:?}"),
+        Err(e) => e.to_string().to_uppercase(),
+    }
+}
+
+#[test]
+fn a_topology_push_ends_an_import_whose_source_went_quiet() {
+    let _serial = serial();
+    let mut cl = Cluster::start(2);
+    let slot = 100;
+    let key = key_in_slot(slot, ":asked");
+    let _: () = q(
+        &mut cl.client(1),
+        &["CONFIG", "SET", "migrate-import-idle-timeout", "1"],
+    );
+    announce_import(&cl, 1, 42, slot, 0);
+    assert!(
+        myself_line(&cl, 1).contains(&format!("[{slot}-<-{}]", cl.id(0))),
+        "{}",
+        myself_line(&cl, 1)
+    );
+    let r = asking_set(&cl, 1, &key);
+    assert!(r.starts_with("OK"), "{r}");
+
+    // The source never comes back; the controller pushes a newer topology
+    // (the slot stays with the source) after the idle bound.
+    std::thread::sleep(Duration::from_millis(1500));
+    let v = cl.version_of(0) + 1;
+    cl.push_topology(v);
+
+    let line = myself_line(&cl, 1);
+    assert!(!line.contains("-<-"), "mark left: {line}");
+    let info: String = q(&mut cl.client(1), &["INFO", "migration"]);
+    assert!(!info.contains("import_42"), "{info}");
+    let reply = asking_set(&cl, 1, &key);
+    assert!(reply.contains("MOVED"), "{reply}");
+    assert!(cl.server(1).log().contains("forgotten"));
+}
+
+#[test]
+fn a_topology_push_keeps_a_live_import_and_ends_one_it_gives_away() {
+    let _serial = serial();
+    let mut cl = Cluster::start(3);
+    let slot = 100;
+    let key = key_in_slot(slot, ":asked");
+    announce_import(&cl, 1, 43, slot, 0);
+    let r = asking_set(&cl, 1, &key);
+    assert!(r.starts_with("OK"), "{r}");
+
+    // A push that leaves the slot with a live source changes nothing.
+    let v = cl.version_of(0) + 1;
+    cl.push_topology(v);
+    assert!(
+        myself_line(&cl, 1).contains("-<-"),
+        "{}",
+        myself_line(&cl, 1)
+    );
+    let info: String = q(&mut cl.client(1), &["INFO", "migration"]);
+    assert!(info.contains("import_43"), "{info}");
+    let r = asking_set(&cl, 1, &key);
+    assert!(r.starts_with("OK"), "{r}");
+
+    // One that gives it to a third node ends it, partial data included.
+    cl.assign(slot..=slot, 2);
+    cl.push_topology(v + 1);
+    let line = myself_line(&cl, 1);
+    assert!(!line.contains("-<-"), "mark left: {line}");
+    let info: String = q(&mut cl.client(1), &["INFO", "migration"]);
+    assert!(!info.contains("import_43"), "{info}");
+    let n: i64 = q(
+        &mut cl.client(1),
+        &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()],
+    );
+    assert_eq!(n, 0, "partial data dropped");
+    assert!(asking_set(&cl, 1, &key).contains("MOVED"));
+}
+
+#[test]
+fn an_import_mark_left_by_a_restart_goes_with_the_next_push() {
+    let _serial = serial();
+    let mut cl = Cluster::start(2);
+    let slot = 101;
+    announce_import(&cl, 1, 44, slot, 0);
+    cl.restart(1);
+    assert!(
+        myself_line(&cl, 1).contains("-<-"),
+        "{}",
+        myself_line(&cl, 1)
+    );
+    let v = cl.version_of(0) + 1;
+    cl.push_topology(v);
+    let line = myself_line(&cl, 1);
+    assert!(!line.contains("-<-"), "mark left: {line}");
+    let reply = asking_set(&cl, 1, &key_in_slot(slot, ":asked"));
+    assert!(reply.contains("MOVED"), "{reply}");
+}
+
+/// The job of node `node` as `CLUSTER MIGRATION STATUS` shows it.
+fn last_error(cl: &Cluster, node: usize) -> String {
+    let v: redis::Value = q(&mut cl.client(node), &["CLUSTER", "MIGRATION", "STATUS"]);
+    let text = format!("{v:?}");
+    let at = text.find("last_error").unwrap_or(0);
+    text[at..].chars().take(120).collect()
+}
+
+/// Kills node 1 in the middle of node 0's job of `slot`, and cancels the
+/// job while its link is reconnecting.
+fn cancel_during_outage(cl: &mut Cluster, slot: u16) {
+    rate_limit(cl, 0, 2);
+    start_migration(cl, 0, 1, slot);
+    wait_mid_snapshot(cl, 0, 10);
+    cl.kill9(1);
+    let reconnecting = wait_until(Duration::from_secs(30), || {
+        cl.server(0).log().contains("link broken, reconnecting")
+    });
+    assert!(reconnecting, "{}", cl.server(0).log());
+    let n: i64 = q(
+        &mut cl.client(0),
+        &["CLUSTER", "MIGRATION", "CANCEL", "ALL"],
+    );
+    assert_eq!(n, 1);
+    let line = wait_job_end(cl, 0);
+    assert!(line.contains("state=failed"), "{line}");
+    rate_limit(cl, 0, 0);
+}
+
+#[test]
+fn a_cancel_stops_a_job_whose_link_is_reconnecting() {
+    let _serial = serial();
+    let mut cl = Cluster::start(2);
+    let slot = 405;
+    fill_slot(&cl, 0, slot, 6000, 1000);
+    cancel_during_outage(&mut cl, slot);
+    // Stopped by the cancel, not by the reconnect attempts running out.
+    let err = last_error(&cl, 0);
+    assert!(err.contains("\"cancelled\""), "{err}");
+    let n: i64 = q(
+        &mut cl.client(0),
+        &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()],
+    );
+    assert_eq!(n, 6000, "the slot stays whole on the source");
+}
+
+#[test]
+fn partial_data_left_by_a_lost_abort_does_not_come_back_with_the_next_move() {
+    let _serial = serial();
+    let mut cl = Cluster::start(2);
+    let slot = 404;
+    let filled = fill_slot(&cl, 0, slot, 6000, 1000);
+    // The destination dies mid-copy; the cancelled job's abort is lost.
+    cancel_during_outage(&mut cl, slot);
+    // Meanwhile keys are deleted on the source, some of them copied.
+    {
+        let mut src = cl.client(0);
+        for (k, _) in filled.iter().step_by(5) {
+            let _: i64 = q(&mut src, &["DEL", k]);
+        }
+    }
+    let expected = slot_contents(&cl, 0, slot);
+    assert_eq!(expected.len(), 6000 - 1200);
+    cl.start_again(1);
+
+    let r: String = q(
+        &mut cl.client(0),
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &slot.to_string(),
+            cl.id(1),
+            "sync",
+            "90",
+        ],
+    );
+    assert_eq!(r, "OK");
+    let moved = slot_contents(&cl, 1, slot);
+    let back: Vec<&String> = moved
+        .keys()
+        .filter(|k| !expected.contains_key(*k))
+        .collect();
+    assert!(back.is_empty(), "{} deleted keys came back", back.len());
+    assert_eq!(moved, expected);
+}

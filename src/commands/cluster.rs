@@ -137,7 +137,12 @@ pub fn clusterx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             }
             state.set_topology(topo, force).map_err(topo_err)?;
             save(&state)?;
+            drop(state);
             tracing::info!("cluster topology set to version {}", version);
+            // The pushed topology settles open imports and hand-offs whose
+            // outcome stayed unknown.
+            super::slotmigrate::settle_after_push(ctx)?;
+            crate::cluster::migrate::job::settle_after_push(ctx.server);
             Ok(Reply::ok())
         }
         "setslot" => {

@@ -418,7 +418,15 @@ fn route<'s>(
     });
     match decision.error() {
         Some(e) => Err(e),
-        None => Ok(Some(gate)),
+        None => {
+            let slot = crate::cluster::slot::key_slot(&args[first]);
+            if asking && !state.owns(slot) {
+                // An ASKING command into an importing slot: the per-key
+                // path's sign that its import is alive.
+                server.imports.touch_slot(slot);
+            }
+            Ok(Some(gate))
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use super::args::{int, is, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::cluster::import::apply::{
-    apply_chunk, clear_checkpoint, load_checkpoint, Applied, ApplyError, IncomingChunk,
+    apply_chunk, clear_checkpoint, load_checkpoint, open_checkpoint, Applied, ApplyError,
+    IncomingChunk,
 };
 use crate::cluster::import::validate::{CfMap, SlotScope};
 use crate::cluster::import::ImportJob;
@@ -77,6 +78,13 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         if let Some(s) = (first..=last).find(|s| !state.owns(*s)) {
             return Err(CmdError::err(format!(
                 "Can't migrate slot {s} which doesn't belong to me"
+            )));
+        }
+        if let Some(s) = (first..=last).find(|s| state.paused.contains(s)) {
+            // In a cut-over, or held by a hand-off whose outcome is
+            // unknown until a topology push settles it.
+            return Err(CmdError::err(format!(
+                "Can't migrate slot {s} whose writes are paused by a hand-off"
             )));
         }
     }
@@ -145,8 +153,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let (first, last) = parse_slot_range(&format!("{first}-{last}")).map_err(CmdError::err)?;
     let src = text(&args[5]);
     let cf_map = parse_cf_map(&text(&args[6]))?;
-    {
-        let mut state = cluster.write();
+    let owns_any = |state: &crate::cluster::state::ClusterState| -> Result<(), CmdError> {
         if state.myid.is_none() {
             return Err(CmdError::err("the node id is not set"));
         }
@@ -155,26 +162,42 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 "I'm already the owner of hash slot {s}"
             )));
         }
-        for s in first..=last {
-            state.importing.insert(s, src.clone());
-        }
-        let _ = state.save();
-    }
+        Ok(())
+    };
+    owns_any(&cluster.read())?;
     for (old_id, old) in ctx.server.imports.all() {
         let overlaps = old.scope.first <= last && first <= old.scope.last;
         if old_id != job_id && overlaps {
             drop_import(ctx, old_id, &old)?;
         }
     }
-    ctx.server.imports.start(
-        job_id,
-        ImportJob {
-            scope: SlotScope { first, last },
-            cf_map,
-            src_id: src,
-            chunks: 0,
-        },
-    );
+    if load_checkpoint(&ctx.server.storage, job_id)?.is_none() {
+        // A job this node has not seen: what it holds in these slots (it
+        // owns none of them) is a leftover of an earlier job whose abort
+        // never arrived, and must not come back with this one.
+        clear_slot_data(ctx, first, last)?;
+        open_checkpoint(&ctx.server.storage, job_id)?;
+    }
+    {
+        // Registered and marked under the topology lock, so a topology
+        // push sees both or neither.
+        let mut state = cluster.write();
+        owns_any(&state)?;
+        ctx.server.imports.start(
+            job_id,
+            ImportJob {
+                scope: SlotScope { first, last },
+                cf_map,
+                src_id: src.clone(),
+                chunks: 0,
+                last_active: std::time::Instant::now(),
+            },
+        );
+        for s in first..=last {
+            state.importing.insert(s, src.clone());
+        }
+        let _ = state.save();
+    }
     let cp = load_checkpoint(&ctx.server.storage, job_id)?.unwrap_or_default();
     tracing::info!("importing slots {}-{} (job {})", first, last, job_id);
     Ok(Reply::Array(vec![
@@ -490,15 +513,115 @@ pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     ))
 }
 
+/// How a topology push leaves a running import.
+enum PushOutcome {
+    /// Its slots stay with its source and it is alive: it goes on.
+    Continue,
+    /// Its slots stay with its source but it has been idle too long: its
+    /// registration and marks go; its data and checkpoint stay, for the
+    /// source to resume from or a new job to clear.
+    Forget,
+    /// The push gives its slots to another node or to this one: it ends;
+    /// data of slots this node does not own is dropped, data of slots it
+    /// now owns stays (the controller made them this node's).
+    End,
+}
+
+/// Settles imports after a topology push with a higher version (SETNODES):
+/// the pushed topology decides which imports go on (see
+/// [`PushOutcome`]), and IMPORTING marks no running import covers (left by
+/// a restart, or set by `CLUSTER SETSLOT IMPORTING`) are dropped.
+pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
+    let Some(cluster) = ctx.server.cluster.as_ref() else {
+        return Ok(());
+    };
+    let idle_limit = Duration::from_secs(
+        ctx.server
+            .config
+            .read()
+            .int("migrate-import-idle-timeout")
+            .max(1) as u64,
+    );
+    let mut ended = Vec::new();
+    {
+        let mut state = cluster.write();
+        for (job_id, job) in ctx.server.imports.all() {
+            let slots = job.scope.first..=job.scope.last;
+            let with_source = slots
+                .clone()
+                .all(|s| state.topology.owner(s).map(|n| &n.id) == Some(&job.src_id));
+            let outcome = match (with_source, job.idle() >= idle_limit) {
+                (true, false) => PushOutcome::Continue,
+                (true, true) => PushOutcome::Forget,
+                (false, _) => PushOutcome::End,
+            };
+            match outcome {
+                PushOutcome::Continue => continue,
+                PushOutcome::Forget => tracing::warn!(
+                    "import job {} of slots {}-{} from {}: idle for {:?} at a topology push; forgotten (its data and checkpoint stay for the source to resume)",
+                    job_id,
+                    job.scope.first,
+                    job.scope.last,
+                    job.src_id,
+                    job.idle()
+                ),
+                PushOutcome::End => tracing::warn!(
+                    "import job {} of slots {}-{} from {}: the pushed topology gives the slots to another node; import ended",
+                    job_id,
+                    job.scope.first,
+                    job.scope.last,
+                    job.src_id
+                ),
+            }
+            ctx.server.imports.finish(job_id, false);
+            for s in slots.clone() {
+                state.importing.remove(&s);
+            }
+            if let PushOutcome::End = outcome {
+                let elsewhere: Vec<u16> = slots.filter(|s| !state.owns(*s)).collect();
+                ended.push((job_id, elsewhere));
+            }
+        }
+        let imports = &ctx.server.imports;
+        state.importing.retain(|s, src| {
+            let covered = imports.covers(*s);
+            if !covered {
+                tracing::warn!(
+                    "slot {} was marked importing from {} with no import running; mark dropped by the topology push",
+                    s,
+                    src
+                );
+            }
+            covered
+        });
+        state
+            .save()
+            .map_err(|e| CmdError::err(format!("failed to persist the cluster state: {e}")))?;
+    }
+    for (job_id, elsewhere) in ended {
+        for s in elsewhere {
+            clear_slot_data(ctx, s, s)?;
+        }
+        clear_checkpoint(&ctx.server.storage, job_id)?;
+    }
+    Ok(())
+}
+
+/// Deletes slots `first..=last` in every namespace this node knows.
+fn clear_slot_data(ctx: &Ctx, first: u16, last: u16) -> Result<(), CmdError> {
+    for ns in &ctx.server.namespace_prefixes() {
+        ctx.server.storage.delete_data_range(
+            &crate::storage::keys::slot_prefix(ns, first),
+            &crate::storage::keys::slot_prefix(ns, last + 1),
+        )?;
+    }
+    Ok(())
+}
+
 /// Drops what an import received so far: its slots' data in every
 /// namespace this node knows, its checkpoint and its importing marks.
 fn drop_import(ctx: &Ctx, job_id: u64, job: &ImportJob) -> Result<(), CmdError> {
-    for ns in &ctx.server.namespace_prefixes() {
-        ctx.server.storage.delete_data_range(
-            &crate::storage::keys::slot_prefix(ns, job.scope.first),
-            &crate::storage::keys::slot_prefix(ns, job.scope.last + 1),
-        )?;
-    }
+    clear_slot_data(ctx, job.scope.first, job.scope.last)?;
     clear_checkpoint(&ctx.server.storage, job_id)?;
     if let Some(cluster) = ctx.server.cluster.as_ref() {
         let mut state = cluster.write();

@@ -170,6 +170,7 @@ pub static KEYS: &[KeyDef] = &[
     key("migrate-batch-size-max-kb", "4096", int(1, 1 << 20), true),
     key("migrate-checkpoint", "yes", Kind::Bool, true),
     key("migrate-import-flush-mb", "16", int(0, 1 << 20), true),
+    key("migrate-import-idle-timeout", "60", int(1, 1 << 20), true),
 ];
 
 /// Looks a key up by its (lower-case) name.

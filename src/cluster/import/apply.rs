@@ -57,6 +57,19 @@ pub fn load_checkpoint(storage: &Storage, job_id: u64) -> Result<Option<Checkpoi
         .and_then(|raw| Checkpoint::decode(&raw)))
 }
 
+/// Records that a job was announced, before any chunk of it: an empty
+/// checkpoint. A later announcement of the same job (a resumed source, a
+/// re-established link, the per-key path after a restart) finds it and
+/// keeps what arrived; one that finds none is a new job, and whatever
+/// this node holds in its slots is a leftover to clear first.
+pub fn open_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageError> {
+    storage.put(
+        Cf::Internal,
+        &checkpoint_key(job_id),
+        &Checkpoint::default().encode(),
+    )
+}
+
 /// Forgets a job's checkpoint (job done, failed or cancelled).
 pub fn clear_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageError> {
     storage.delete(Cf::Internal, &checkpoint_key(job_id))

@@ -8,6 +8,7 @@ pub mod validate;
 use std::collections::HashMap;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -24,6 +25,17 @@ pub struct ImportJob {
     pub src_id: String,
     /// Chunks applied so far.
     pub chunks: u64,
+    /// When the source last showed it is alive for this job: its
+    /// announcement (IMPORT), a chunk, or an ASKING write into the slots
+    /// (the per-key `redis-command` path).
+    pub last_active: Instant,
+}
+
+impl ImportJob {
+    /// How long since the source last did something for this job.
+    pub fn idle(&self) -> Duration {
+        self.last_active.elapsed()
+    }
 }
 
 /// How the latest import of this node stands (CLUSTER INFO's
@@ -71,7 +83,8 @@ pub struct ImportRegistry {
 
 impl ImportRegistry {
     /// Registers (or re-registers, on resume) a job.
-    pub fn start(&self, job_id: u64, job: ImportJob) {
+    pub fn start(&self, job_id: u64, mut job: ImportJob) {
+        job.last_active = Instant::now();
         *self.last.lock() = Some(LastImport {
             first: job.scope.first,
             last: job.scope.last,
@@ -89,7 +102,25 @@ impl ImportRegistry {
     pub fn count_chunk(&self, job_id: u64) {
         if let Some(j) = self.jobs.lock().get_mut(&job_id) {
             j.chunks += 1;
+            j.last_active = Instant::now();
         }
+    }
+
+    /// Notes activity on the import receiving `slot` (an ASKING write).
+    pub fn touch_slot(&self, slot: u16) {
+        for j in self.jobs.lock().values_mut() {
+            if j.scope.first <= slot && slot <= j.scope.last {
+                j.last_active = Instant::now();
+            }
+        }
+    }
+
+    /// True when a running import receives `slot`.
+    pub fn covers(&self, slot: u16) -> bool {
+        self.jobs
+            .lock()
+            .values()
+            .any(|j| j.scope.first <= slot && slot <= j.scope.last)
     }
 
     /// Counts `bytes` applied; true when they reach `limit` bytes since the

@@ -132,6 +132,9 @@ pub struct MigrationStatus {
     pub snapshot_started: Mutex<Option<Instant>>,
     /// Set by CLUSTER MIGRATION CANCEL; checked before every chunk.
     pub cancelled: std::sync::atomic::AtomicBool,
+    /// Set when the job ended with its hand-off outcome unknown and its
+    /// slots paused; cleared when a topology push settles it.
+    pub handoff_unknown: std::sync::atomic::AtomicBool,
     /// When the job started.
     pub started: Instant,
     finished: (Mutex<bool>, Condvar),
@@ -157,6 +160,7 @@ impl MigrationStatus {
             phase: Mutex::new("start"),
             snapshot_started: Mutex::new(None),
             cancelled: std::sync::atomic::AtomicBool::new(false),
+            handoff_unknown: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             finished: (Mutex::new(false), Condvar::new()),
         }
@@ -350,9 +354,73 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
                     }
                 }
             }
+            if matches!(e, JobError::HandoffUnknown(_)) {
+                // Left for the next topology push to settle. Not one that
+                // came during the cut-over: the destination may have
+                // committed after it, and only a push that reaches it
+                // later overrides that commit there too.
+                status.handoff_unknown.store(true, Ordering::SeqCst);
+            }
             status.finish(JobState::Failed(e.to_string()));
         }
     }
+}
+
+/// A topology push (SETNODES with a higher version) settles every job
+/// whose hand-off outcome stayed unknown: the pushed owner wins. Slots it
+/// gives to this node are served here again; slots it gives to another
+/// node have their data dropped here. Either way the pause ends and the
+/// job's record is dropped, so a restart does not take the job up again.
+/// Jobs still running are left alone.
+pub fn settle_after_push(server: &Server) {
+    let unknown: Vec<Arc<MigrationStatus>> = {
+        let jobs = server.migrations.lock();
+        jobs.iter()
+            .filter(|j| !j.running() && j.handoff_unknown.swap(false, Ordering::SeqCst))
+            .cloned()
+            .collect()
+    };
+    for j in unknown {
+        settle_handoff(server, &j);
+    }
+}
+
+/// Settles one job whose hand-off outcome is unknown by the topology in
+/// force (see [`settle_after_push`]).
+fn settle_handoff(server: &Server, status: &MigrationStatus) {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return;
+    };
+    let elsewhere: Vec<u16> = {
+        let mut state = cluster.write();
+        state
+            .paused
+            .retain(|s| *s < status.first || *s > status.last);
+        (status.first..=status.last)
+            .filter(|s| !state.owns(*s))
+            .collect()
+    };
+    for slot in &elsewhere {
+        for ns in server.namespace_prefixes() {
+            if let Err(e) = server.storage.delete_data_range(
+                &keys::slot_prefix(&ns, *slot),
+                &keys::slot_prefix(&ns, *slot + 1),
+            ) {
+                tracing::error!("job {}: cannot drop slot {}: {}", status.job_id, slot, e);
+            }
+        }
+    }
+    if let Err(e) = JobRecord::delete(&server.storage, status.job_id) {
+        tracing::error!("job {}: cannot drop its record: {}", status.job_id, e);
+    }
+    tracing::warn!(
+        "job {}: hand-off outcome of slots {}-{} settled by the pushed topology: {} of them stay here, {} belong elsewhere (their data dropped here); writes resume and the job's record is dropped",
+        status.job_id,
+        status.first,
+        status.last,
+        usize::from(status.last - status.first) + 1 - elsewhere.len(),
+        elsewhere.len()
+    );
 }
 
 /// Serves the job's slots here again (the hand-off did not happen).
@@ -461,6 +529,9 @@ fn run_inner(
     if let Some(record) = resume {
         let mut attempts = 1;
         while let Err(JobError::Link(e)) = &opened {
+            if record.stage != Stage::Cutover {
+                status.check_cancelled()?;
+            }
             if attempts >= RESOLVE_ATTEMPTS {
                 if record.stage == Stage::Cutover {
                     return Err(JobError::HandoffUnknown(format!(

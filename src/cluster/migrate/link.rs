@@ -377,6 +377,9 @@ impl Link {
         let mut last_err = None;
         for attempt in 1..=RECONNECT_ATTEMPTS {
             std::thread::sleep(RECONNECT_PAUSE);
+            // Only a chunk in flight is lost by stopping here: the
+            // hand-off has not been asked for.
+            status.check_cancelled()?;
             tracing::warn!(
                 "job {}: link broken, reconnecting (attempt {})",
                 status.job_id,
