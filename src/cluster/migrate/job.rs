@@ -291,6 +291,9 @@ pub fn resume_all(server: &Arc<Server>) {
         if record.stage == Stage::Cutover {
             cluster.write().paused.extend(record.first..=record.last);
         }
+        if record.per_key {
+            by_command::restore_marks(server, &record);
+        }
         let status = Arc::new(MigrationStatus::new(
             record.job_id,
             record.first,
@@ -332,6 +335,20 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
             );
             status.finish(JobState::Done);
         }
+        Err(e) if by_command::keeps_state_on_failure(&server, &status, resume.is_some()) => {
+            // Keys may be on the destination already: the slots stay
+            // MIGRATING (unpaused unless the hand-off is in doubt) and the
+            // record stays, so a restart resumes the job.
+            tracing::error!(
+                "per-key migration job {} stopped: {}; its slots stay MIGRATING and a restart resumes it",
+                status.job_id,
+                e
+            );
+            if !matches!(e, JobError::HandoffUnknown(_)) {
+                unpause(&server, &status);
+            }
+            status.finish(JobState::Failed(e.to_string()));
+        }
         Err(e) => {
             tracing::error!("migration job {} failed: {}", status.job_id, e);
             if !matches!(e, JobError::HandoffUnknown(_)) {
@@ -348,6 +365,9 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
                     if state.migrating.get(&s) == Some(&status.dst_id) {
                         state.migrating.remove(&s);
                     }
+                }
+                if let Err(e) = state.save() {
+                    tracing::error!("job {}: cannot persist the topology: {}", status.job_id, e);
                 }
             }
             status.finish(JobState::Failed(e.to_string()));
@@ -488,11 +508,14 @@ fn run_inner(
         }
         other => other?,
     };
-    if resume.is_some() && !link_settings(server).resume {
+    if resume.is_some_and(|r| !r.per_key) && !link_settings(server).resume {
         return Err(JobError::CannotResume("migrate-checkpoint is no".into()));
     }
 
-    let per_key = resume.is_none() && server.config.read().get("migrate-type") == "redis-command";
+    let per_key = match resume {
+        Some(record) => record.per_key,
+        None => server.config.read().get("migrate-type") == "redis-command",
+    };
     tracing::info!(
         "migration job {}: slots {}-{} to {} ({}{})",
         status.job_id,
@@ -517,7 +540,7 @@ fn run_inner(
         Some(WalHold::take(storage)?)
     };
     let (snapshot_seq, shipped) = if per_key {
-        by_command::copy_keys(server, status, &mut link, false)?;
+        by_command::copy_keys(server, status, &mut link, false, resume.is_some())?;
         (0, 0)
     } else {
         let start = match resume {
@@ -533,11 +556,13 @@ fn run_inner(
     // from the end of the catch-up, not from an older checkpoint).
     link.drain(status, &link_settings(server))?;
     status.set_state(JobState::Cutover);
-    if !per_key {
+    if per_key {
+        by_command::record(status, Stage::Cutover)
+    } else {
         record_of(status, snapshot_seq, Stage::Cutover)
-            .save(storage)
-            .map_err(|e| JobError::Storage(e.to_string()))?;
     }
+    .save(storage)
+    .map_err(|e| JobError::Storage(e.to_string()))?;
     let slots: Vec<u16> = (status.first..=status.last).collect();
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
@@ -550,7 +575,7 @@ fn run_inner(
         let settings = link_settings(server);
         if per_key {
             // Keys written meanwhile (to keys not yet moved) go now.
-            by_command::copy_keys(server, status, &mut link, true)?;
+            by_command::copy_keys(server, status, &mut link, true, resume.is_some())?;
         } else {
             ship_wal(
                 storage,
@@ -629,6 +654,7 @@ fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stage) -> JobRe
         dst_id: status.dst_id.clone(),
         snapshot_seq,
         stage,
+        per_key: false,
     }
 }
 
