@@ -1554,6 +1554,17 @@ fn chaos_loop_over_slot_migrations() {
     run_chaos("chaos", &[]);
 }
 
+/// The same loop over the per-key path (`migrate-type redis-command`),
+/// whose jobs once lost every key they had moved when their source was
+/// killed: the restarted source owned the slot without its MIGRATING marks
+/// or its job, so moved keys read as missing and new writes created fresh
+/// keys beside them.
+#[test]
+fn chaos_loop_over_the_per_key_path() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    run_chaos("chaos per key", &[("migrate-type", "redis-command")]);
+}
+
 /// The same loop on nodes that keep no WAL once memtables are flushed: a
 /// restarted source cannot replay the WAL of its job and starts it over,
 /// dropping the destination's partial copy first.

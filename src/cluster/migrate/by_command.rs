@@ -21,7 +21,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use redis_protocol::resp2::types::OwnedFrame;
+use rocksdb::WriteBatch;
 
+use super::frame::Phase;
 use super::job::{JobError, JobState, MigrationStatus};
 use super::link::Link;
 use super::record::{JobRecord, Stage};
@@ -31,6 +33,10 @@ use crate::types::Db;
 
 /// Keys copied per round trip.
 const KEYS_PER_BATCH: usize = 100;
+
+/// The source position of a per-key job's checkpoint on the destination
+/// (never read back: a per-key job resumes from the keys still here).
+const PER_KEY_POSITION: &[u8] = b"K";
 
 /// Pause between attempts to reopen a broken link.
 const REOPEN_PAUSE: Duration = Duration::from_millis(500);
@@ -162,6 +168,21 @@ pub fn copy_keys(
 ) -> Result<(), JobError> {
     if !paused {
         begin(server, status)?;
+        if link.last_sent() == 0 {
+            // One empty chunk, so the destination keeps a checkpoint for
+            // the job like for any job with data there: a re-announcement
+            // after it restarted is then a resumed job, not a new one
+            // whose leftovers are to be dropped.
+            let settings = super::job::link_settings(server);
+            link.send(
+                status,
+                &settings,
+                Phase::Snapshot,
+                WriteBatch::default().data(),
+                PER_KEY_POSITION.to_vec(),
+            )?;
+            link.drain(status, &settings)?;
+        }
     }
     let db = Db::new(&server.storage, b"", usize::MAX);
     let mut out = Vec::new();

@@ -238,7 +238,7 @@ impl MigrationStatus {
 
 /// The link settings in force now (re-read for every chunk, so CONFIG SET
 /// reaches running jobs).
-fn link_settings(server: &Server) -> LinkSettings {
+pub(super) fn link_settings(server: &Server) -> LinkSettings {
     let cfg = server.config.read();
     let min = (cfg.int("migrate-batch-size-min-kb").max(1) as usize) * 1024;
     LinkSettings {
