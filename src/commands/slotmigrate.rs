@@ -96,7 +96,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         // A stopped per-key job whose keys are partly on the destination:
         // a new job would make the destination drop them.
-        if let Some(id) = by_command::unfinished_overlap(&ctx.server, first, last) {
+        if let Some(id) = by_command::unfinished_overlap(ctx.server, first, last) {
             return Err(CmdError::err(format!(
                 "per-key migration job {id} of these slots is unfinished; restart this node to resume it"
             )));

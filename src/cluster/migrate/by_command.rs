@@ -38,6 +38,10 @@ const KEYS_PER_BATCH: usize = 100;
 /// (never read back: a per-key job resumes from the keys still here).
 const PER_KEY_POSITION: &[u8] = b"K";
 
+/// Times in a row a batch may be refused (and sent again after the job is
+/// announced again) before the job stops.
+const MAX_REFUSALS: u32 = 10;
+
 /// Pause between attempts to reopen a broken link.
 const REOPEN_PAUSE: Duration = Duration::from_millis(500);
 
@@ -118,7 +122,7 @@ fn reopen(
     loop {
         attempt += 1;
         tracing::warn!(
-            "job {}: link broken ({}), reopening (attempt {})",
+            "job {}: link broken or batch refused ({}), reopening (attempt {})",
             status.job_id,
             err,
             attempt
@@ -193,6 +197,8 @@ pub fn copy_keys(
         // Bytes of the last batch, paced before the next one (outside the
         // slot's gate, so writes do not wait for the rate limiter).
         let mut owed = 0;
+        // Batches refused in a row.
+        let mut refusals = 0;
         loop {
             check_cancelled(status, resumed)?;
             if owed > 0 {
@@ -255,11 +261,23 @@ pub fn copy_keys(
                 }
                 Err(e) => return Err(e),
             };
-            for reply in replies {
-                if let OwnedFrame::Error(e) = reply {
+            let refused = replies.into_iter().find_map(|r| match r {
+                OwnedFrame::Error(e) => Some(e),
+                _ => None,
+            });
+            if let Some(e) = refused {
+                // Maybe passing (a destination that restarted and lost its
+                // importing marks until the job announces itself again):
+                // announce again and resend the batch, a few times.
+                refusals += 1;
+                if refusals > MAX_REFUSALS {
                     return Err(JobError::Refused(e));
                 }
+                drop(gate);
+                reopen(link, status, resumed, &e)?;
+                continue;
             }
+            refusals = 0;
             db.del(&sent)
                 .map_err(|e| JobError::Storage(e.to_string()))?;
             drop(gate);
