@@ -404,7 +404,7 @@ fn a_per_key_job_survives_a_killed_destination() {
 }
 
 #[test]
-fn a_per_key_job_cannot_be_cancelled_once_keys_moved() {
+fn a_per_key_job_cannot_be_cancelled_once_its_slots_are_migrating() {
     let _serial = serial();
     let cl = per_key_cluster();
     let slot = 406;

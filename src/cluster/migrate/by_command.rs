@@ -12,10 +12,11 @@
 //! clients of keys it no longer has to the destination, and the job
 //! continues with the keys still here (never through the batch path,
 //! which would overwrite keys written on the destination through ASK). A
-//! broken link is reopened until the destination is back. Once a key has
-//! moved, the job can no longer be cancelled (the keys on the destination
-//! would be lost to clients) and a failure keeps the marks and the record,
-//! so the slots stay consistent and a restart resumes the job.
+//! broken link is reopened until the destination is back. Once its slots
+//! are MIGRATING the job can no longer be cancelled (keys moved, or written
+//! on the destination by clients sent there with ASK, would be lost to
+//! clients) and a failure keeps the marks and the record, so the slots
+//! stay consistent and a restart resumes the job.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -72,12 +73,13 @@ pub fn restore_marks(server: &Server, record: &JobRecord) {
 
 /// True when a failed per-key job must leave its slots as they are
 /// (MIGRATING, record kept, the destination's keys in place) instead of
-/// dropping the destination's copy: some keys may be there already.
-pub fn keeps_state_on_failure(server: &Server, status: &MigrationStatus, resumed: bool) -> bool {
-    let persisted = JobRecord::load_all(&server.storage)
+/// dropping the destination's copy: once its slots are MIGRATING (its
+/// record is saved first), keys may be on the destination, moved or
+/// written there by clients sent with ASK.
+pub fn keeps_state_on_failure(server: &Server, status: &MigrationStatus) -> bool {
+    JobRecord::load_all(&server.storage)
         .map(|all| all.iter().any(|r| r.job_id == status.job_id && r.per_key))
-        .unwrap_or(true);
-    persisted && (resumed || status.keys.load(Ordering::Relaxed) > 0)
+        .unwrap_or(true)
 }
 
 /// The unfinished per-key job (persisted, not running) whose slots
@@ -91,21 +93,15 @@ pub fn unfinished_overlap(server: &Server, first: u16, last: u16) -> Option<u64>
         .map(|r| r.job_id)
 }
 
-/// Fails with [`JobError::Cancelled`] when cancelled, as long as no key
-/// has moved; afterwards a cancel is refused (logged and forgotten).
-fn check_cancelled(status: &MigrationStatus, resumed: bool) -> Result<(), JobError> {
-    if !status.cancelled.load(Ordering::SeqCst) {
-        return Ok(());
+/// Forgets a cancel (logged): once its slots are MIGRATING, a per-key job
+/// cannot stop without stranding keys on the destination, so it goes on.
+fn ignore_cancel(status: &MigrationStatus) {
+    if status.cancelled.swap(false, Ordering::SeqCst) {
+        tracing::warn!(
+            "job {}: a per-key job cannot be cancelled once its slots are MIGRATING; it continues",
+            status.job_id
+        );
     }
-    if !resumed && status.keys.load(Ordering::Relaxed) == 0 {
-        return Err(JobError::Cancelled);
-    }
-    tracing::warn!(
-        "job {}: a per-key job cannot be cancelled once keys have moved; it continues",
-        status.job_id
-    );
-    status.cancelled.store(false, Ordering::SeqCst);
-    Ok(())
 }
 
 /// Reopens a broken link, for as long as the destination is
@@ -115,7 +111,6 @@ fn check_cancelled(status: &MigrationStatus, resumed: bool) -> Result<(), JobErr
 fn reopen(
     link: &mut Link,
     status: &MigrationStatus,
-    resumed: bool,
     err: &dyn std::fmt::Display,
 ) -> Result<(), JobError> {
     let mut attempt = 0u64;
@@ -128,7 +123,7 @@ fn reopen(
             attempt
         );
         std::thread::sleep(REOPEN_PAUSE);
-        check_cancelled(status, resumed)?;
+        ignore_cancel(status);
         match link.reopen() {
             Ok(_) => return Ok(()),
             Err(JobError::Link(_)) => continue,
@@ -149,6 +144,12 @@ pub fn begin(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
         for s in status.first..=status.last {
             state.migrating.insert(s, status.dst_id.clone());
         }
+        // A job resumed in its cut-over started with its slots paused;
+        // the destination has just said it does not own them (it would
+        // have refused the announcement), so writes may flow again.
+        state
+            .paused
+            .retain(|s| *s < status.first || *s > status.last);
         state
             .save()
             .map_err(|e| JobError::Storage(format!("cannot persist the MIGRATING marks: {e}")))?;
@@ -159,19 +160,16 @@ pub fn begin(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
 
 /// Copies every key of the job's slots (default namespace) to the
 /// destination and deletes it here. `paused` is true during the cut-over,
-/// when the slots' writes are already paused and drained; `resumed` when
-/// the job was picked up after a restart. The MIGRATING marks stay until
-/// the hand-off moves the slots (reads of moved keys keep being sent to
-/// the destination during the cut-over too).
+/// when the slots' writes are already paused and drained. The MIGRATING
+/// marks stay until the hand-off moves the slots (reads of moved keys
+/// keep being sent to the destination during the cut-over too).
 pub fn copy_keys(
     server: &Server,
     status: &MigrationStatus,
     link: &mut Link,
     paused: bool,
-    resumed: bool,
 ) -> Result<(), JobError> {
     if !paused {
-        begin(server, status)?;
         if link.last_sent() == 0 {
             // One empty chunk, so the destination keeps a checkpoint for
             // the job like for any job with data there: a re-announcement
@@ -187,6 +185,7 @@ pub fn copy_keys(
             )?;
             link.drain(status, &settings)?;
         }
+        begin(server, status)?;
     }
     let db = Db::new(&server.storage, b"", usize::MAX);
     let mut out = Vec::new();
@@ -200,7 +199,7 @@ pub fn copy_keys(
         // Batches refused in a row.
         let mut refusals = 0;
         loop {
-            check_cancelled(status, resumed)?;
+            ignore_cancel(status);
             if owed > 0 {
                 let rate = server
                     .config
@@ -256,7 +255,7 @@ pub fn copy_keys(
                     // Writes to the slot go on while the link is down; the
                     // batch is read again afterwards.
                     drop(gate);
-                    reopen(link, status, resumed, &e)?;
+                    reopen(link, status, &e)?;
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -274,7 +273,7 @@ pub fn copy_keys(
                     return Err(JobError::Refused(e));
                 }
                 drop(gate);
-                reopen(link, status, resumed, &e)?;
+                reopen(link, status, &e)?;
                 continue;
             }
             refusals = 0;

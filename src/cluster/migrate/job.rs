@@ -335,7 +335,7 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
             );
             status.finish(JobState::Done);
         }
-        Err(e) if by_command::keeps_state_on_failure(&server, &status, resume.is_some()) => {
+        Err(e) if by_command::keeps_state_on_failure(&server, &status) => {
             // Keys may be on the destination already: the slots stay
             // MIGRATING (unpaused unless the hand-off is in doubt) and the
             // record stays, so a restart resumes the job.
@@ -540,7 +540,7 @@ fn run_inner(
         Some(WalHold::take(storage)?)
     };
     let (snapshot_seq, shipped) = if per_key {
-        by_command::copy_keys(server, status, &mut link, false, resume.is_some())?;
+        by_command::copy_keys(server, status, &mut link, false)?;
         (0, 0)
     } else {
         let start = match resume {
@@ -575,7 +575,7 @@ fn run_inner(
         let settings = link_settings(server);
         if per_key {
             // Keys written meanwhile (to keys not yet moved) go now.
-            by_command::copy_keys(server, status, &mut link, true, resume.is_some())?;
+            by_command::copy_keys(server, status, &mut link, true)?;
         } else {
             ship_wal(
                 storage,
