@@ -72,12 +72,12 @@
 //!   `INFO migration`.
 //!
 //! The same loop runs a second time on nodes that keep no WAL once
-//! memtables are flushed (a restarted source starts its job over). The
+//! memtables are flushed (a restarted source starts its job over), and a
+//! third time over the per-key path (`migrate-type redis-command`). The
 //! tests at the end of the file are the regressions the loop found.
 //!
-//! `CHAOS_MIGRATE_TYPE=redis-command` runs the loops over the per-key path
-//! (which loses acknowledged writes when its source is killed mid-job; see
-//! the report of issue 8).
+//! `CHAOS_MIGRATE_TYPE=redis-command` runs every loop over the per-key
+//! path.
 //!
 //! `CHAOS_ROUNDS` (default 3) and `CHAOS_SEED` (default: from the clock,
 //! printed; it fixes the plan of every round, while where a kill lands
