@@ -422,3 +422,43 @@ fn a_per_key_job_cannot_be_cancelled_once_its_slots_are_migrating() {
     assert!(cl.server(0).log().contains("cannot be cancelled"));
     assert_moved_intact(&cl, 0, 1, slot, &before);
 }
+
+#[test]
+fn a_per_key_job_resumes_once_the_controller_sets_the_topology_again() {
+    let _serial = serial();
+    // kvrocks's mode without nodes.conf: after a restart the node has no
+    // id and no topology until the controller sets them again.
+    let mut cl = Cluster::start_with(
+        2,
+        &[
+            ("migrate-type", "redis-command"),
+            ("migrate-batch-rate-limit-mb", "1"),
+            ("persist-cluster-nodes-enabled", "no"),
+        ],
+    );
+    let slot = 407;
+    fill_slot(&cl, 0, slot, 4000, 1000);
+    let expected = slot_contents(&cl, 0, slot);
+    start_migration(&cl, 0, 1, slot);
+    wait_keys_moved(&cl, 0, 500);
+
+    cl.kill9(0);
+    cl.restart(0);
+    std::thread::sleep(Duration::from_millis(700));
+    let id = cl.id(0).to_string();
+    let _: () = q(&mut cl.client(0), &["CLUSTERX", "SETNODEID", &id]);
+    let version = cl.version;
+    cl.push_topology(version);
+
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert!(cl
+        .server(0)
+        .log()
+        .contains("waiting for a topology that knows destination"));
+    assert_eq!(count_in_slot(&cl, 0, slot), 0);
+    assert_eq!(count_in_slot(&cl, 1, slot), expected.len());
+    for (k, v) in expected.iter().step_by(3) {
+        assert_eq!(follow_get(&cl, k).as_ref(), Some(v), "{k}");
+    }
+}

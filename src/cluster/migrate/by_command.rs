@@ -71,6 +71,34 @@ pub fn restore_marks(server: &Server, record: &JobRecord) {
     }
 }
 
+/// Waits until this node has its id and a topology that knows the job's
+/// destination: a resumed per-key job cannot give up on a destination it
+/// does not know yet (with `persist-cluster-nodes-enabled no` the
+/// controller sets both again after a restart), as its keys are there.
+pub fn wait_for_destination(server: &Server, status: &MigrationStatus) {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return;
+    };
+    let mut logged = false;
+    loop {
+        {
+            let state = cluster.read();
+            if state.myid.is_some() && state.topology.node(&status.dst_id).is_some() {
+                return;
+            }
+        }
+        if !logged {
+            tracing::info!(
+                "job {}: waiting for a topology that knows destination {}",
+                status.job_id,
+                status.dst_id
+            );
+            logged = true;
+        }
+        std::thread::sleep(REOPEN_PAUSE);
+    }
+}
+
 /// True when a failed per-key job must leave its slots as they are
 /// (MIGRATING, record kept, the destination's keys in place) instead of
 /// dropping the destination's copy: once its slots are MIGRATING (its

@@ -309,6 +309,9 @@ pub fn resume_all(server: &Arc<Server>) {
 
 /// Runs a job to its end; updates `status` as it goes.
 pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<JobRecord>) {
+    if resume.as_ref().is_some_and(|r| r.per_key) {
+        by_command::wait_for_destination(&server, &status);
+    }
     let mut result = run_inner(&server, &status, resume.as_ref());
     let restart = match &result {
         Err(JobError::CannotResume(_)) => true,
