@@ -72,12 +72,12 @@
 //!   `INFO migration`.
 //!
 //! The same loop runs a second time on nodes that keep no WAL once
-//! memtables are flushed (a restarted source starts its job over). The
+//! memtables are flushed (a restarted source starts its job over), and a
+//! third time over the per-key path (`migrate-type redis-command`). The
 //! tests at the end of the file are the regressions the loop found.
 //!
-//! `CHAOS_MIGRATE_TYPE=redis-command` runs the loops over the per-key path
-//! (which loses acknowledged writes when its source is killed mid-job; see
-//! the report of issue 8).
+//! `CHAOS_MIGRATE_TYPE=redis-command` runs every loop over the per-key
+//! path.
 //!
 //! `CHAOS_ROUNDS` (default 3) and `CHAOS_SEED` (default: from the clock,
 //! printed; it fixes the plan of every round, while where a kill lands
@@ -1552,6 +1552,17 @@ fn run_chaos(name: &str, node_args: &[(&str, &str)]) {
 fn chaos_loop_over_slot_migrations() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     run_chaos("chaos", &[]);
+}
+
+/// The same loop over the per-key path (`migrate-type redis-command`),
+/// whose jobs once lost every key they had moved when their source was
+/// killed: the restarted source owned the slot without its MIGRATING marks
+/// or its job, so moved keys read as missing and new writes created fresh
+/// keys beside them.
+#[test]
+fn chaos_loop_over_the_per_key_path() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    run_chaos("chaos per key", &[("migrate-type", "redis-command")]);
 }
 
 /// The same loop on nodes that keep no WAL once memtables are flushed: a

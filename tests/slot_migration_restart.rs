@@ -429,3 +429,258 @@ fn partial_data_left_by_a_lost_abort_does_not_come_back_with_the_next_move() {
     assert!(back.is_empty(), "{} deleted keys came back", back.len());
     assert_eq!(moved, expected);
 }
+
+/// Runs `args` through redirects, as a cluster client does: starts at
+/// node 0, follows MOVED and ASK (ASKING before the retried command) and
+/// retries TRYAGAIN (a cut-over's write pause).
+fn follow(cl: &Cluster, args: &[&str]) -> redis::Value {
+    let mut node = 0;
+    let mut asking = false;
+    let mut last = String::new();
+    for _ in 0..500 {
+        let mut con = cl.client(node);
+        if asking {
+            let _: () = q(&mut con, &["ASKING"]);
+        }
+        let mut c = redis::cmd(args[0]);
+        for a in &args[1..] {
+            c.arg(*a);
+        }
+        let e = match c.query::<redis::Value>(&mut con) {
+            Ok(v) => return v,
+            Err(e) => e,
+        };
+        last = e.to_string();
+        asking = e.code() == Some("ASK");
+        match e.redirect_node() {
+            Some((addr, _)) => {
+                let port: u16 = addr
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| p.parse().ok())
+                    .unwrap_or_else(|| panic!("redirect to {addr}"));
+                node = cl
+                    .ports()
+                    .iter()
+                    .position(|p| *p == port)
+                    .unwrap_or_else(|| panic!("redirect to an unknown node {addr}"));
+            }
+            None if e.code() == Some("TRYAGAIN") => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            None => panic!("{args:?}: {e}"),
+        }
+    }
+    panic!("{args:?}: no answer after 500 redirects, last {last}");
+}
+
+/// `GET key` through redirects.
+fn follow_get(cl: &Cluster, key: &str) -> Option<Vec<u8>> {
+    match follow(cl, &["GET", key]) {
+        redis::Value::Nil => None,
+        v => Some(redis::from_redis_value(v).unwrap()),
+    }
+}
+
+/// Keys of `slot` node `node` holds.
+fn count_in_slot(cl: &Cluster, node: usize, slot: u16) -> usize {
+    let n: i64 = q(
+        &mut cl.client(node),
+        &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()],
+    );
+    n as usize
+}
+
+/// A per-key (`migrate-type redis-command`) cluster whose jobs move about
+/// 1 MB/s, so a test can act mid-job (before and after a restart).
+fn per_key_cluster() -> Cluster {
+    Cluster::start_with(
+        2,
+        &[
+            ("migrate-type", "redis-command"),
+            ("migrate-batch-rate-limit-mb", "1"),
+        ],
+    )
+}
+
+/// Waits until node `src`'s job has moved at least `keys` keys and is
+/// still running.
+fn wait_keys_moved(cl: &Cluster, src: usize, keys: u64) -> String {
+    let mut line = String::new();
+    let ok = wait_until(Duration::from_secs(30), || {
+        line = job_line(cl, src);
+        line.contains("state=snapshot") && field(&line, "keys") >= keys
+    });
+    assert!(ok, "job never moved {keys} keys: {line}");
+    line
+}
+
+#[test]
+fn a_per_key_job_survives_a_killed_source() {
+    let _serial = serial();
+    let mut cl = per_key_cluster();
+    let slot = 404;
+    fill_slot(&cl, 0, slot, 6000, 1000);
+    let mut expected = slot_contents(&cl, 0, slot);
+    assert_eq!(expected.len(), 6000);
+    start_migration(&cl, 0, 1, slot);
+    wait_keys_moved(&cl, 0, 500);
+    let moved_before = count_in_slot(&cl, 1, slot);
+    assert!(
+        moved_before >= 500,
+        "{moved_before} keys on the destination"
+    );
+
+    cl.kill9(0);
+    cl.restart(0);
+
+    // The restarted source resumed the job, still MIGRATING: keys it no
+    // longer has are reached through ASK, not read as missing.
+    let line = job_line(&cl, 0);
+    assert!(
+        line.contains("state=start") || line.contains("state=snapshot"),
+        "resumed and running: {line}"
+    );
+    let log = cl.server(0).log();
+    assert!(log.contains("resuming migration job"), "{log}");
+    for (k, v) in expected.iter().step_by(7) {
+        assert_eq!(
+            follow_get(&cl, k).as_ref(),
+            Some(v),
+            "{k} after the restart"
+        );
+    }
+    // Writes while the resumed job runs: overwrites of keys moved or not,
+    // new keys (created on the destination: the source redirects keys it
+    // does not have), counters.
+    for (i, (k, v)) in expected.iter_mut().enumerate().step_by(50) {
+        let new = format!("rewritten{i}").into_bytes();
+        let _ = follow(&cl, &["SET", k, std::str::from_utf8(&new).unwrap()]);
+        *v = new;
+    }
+    for i in 0..100 {
+        let k = key_in_slot(slot, &format!(":new{i}"));
+        let _ = follow(&cl, &["SET", &k, "new"]);
+        expected.insert(k, b"new".to_vec());
+    }
+    let counter = key_in_slot(slot, ":counter");
+    for _ in 0..50 {
+        let _ = follow(&cl, &["INCR", &counter]);
+    }
+    expected.insert(counter.clone(), b"50".to_vec());
+
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    // Every key readable once, with its last value, and only on the
+    // destination.
+    assert_eq!(count_in_slot(&cl, 0, slot), 0);
+    assert_eq!(count_in_slot(&cl, 1, slot), expected.len());
+    for (k, v) in &expected {
+        assert_eq!(follow_get(&cl, k).as_ref(), Some(v), "{k}");
+    }
+    // The slot is the destination's on both nodes, also after a restart.
+    cl.restart(0);
+    assert_eq!(follow_get(&cl, &counter), Some(b"50".to_vec()));
+    let mut src = cl.client(0);
+    let e = try_get(&mut src, &counter);
+    assert!(e.starts_with("MOVED"), "{e}");
+}
+
+/// The error of a GET, as text ("" when it succeeds).
+fn try_get(con: &mut redis::Connection, key: &str) -> String {
+    match redis::cmd("GET").arg(key).query::<redis::Value>(con) {
+        Ok(_) => String::new(),
+        Err(e) => format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or("")),
+    }
+}
+
+#[test]
+fn a_per_key_job_survives_a_killed_destination() {
+    let _serial = serial();
+    let mut cl = per_key_cluster();
+    let slot = 405;
+    let before = fill_slot(&cl, 0, slot, 4000, 1000);
+    start_migration(&cl, 0, 1, slot);
+    wait_keys_moved(&cl, 0, 500);
+
+    cl.kill9(1);
+    // Writes to keys the source still has go on while the destination is
+    // down (the job does not hold the slot meanwhile).
+    let mut src = cl.client(0);
+    let here: Vec<String> = q(
+        &mut src,
+        &["CLUSTER", "GETKEYSINSLOT", &slot.to_string(), "1"],
+    );
+    let _: () = q(&mut src, &["SET", &here[0], "written during the outage"]);
+    let mut before = before;
+    for (k, v) in before.iter_mut() {
+        if *k == here[0] {
+            *v = q(&mut src, &["DUMP", k]);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    cl.restart(1);
+
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert_moved_intact(&cl, 0, 1, slot, &before);
+}
+
+#[test]
+fn a_per_key_job_cannot_be_cancelled_once_its_slots_are_migrating() {
+    let _serial = serial();
+    let cl = per_key_cluster();
+    let slot = 406;
+    let before = fill_slot(&cl, 0, slot, 3000, 1000);
+    start_migration(&cl, 0, 1, slot);
+    wait_keys_moved(&cl, 0, 300);
+    let n: i64 = q(
+        &mut cl.client(0),
+        &["CLUSTER", "MIGRATION", "CANCEL", "ALL"],
+    );
+    assert_eq!(n, 1);
+    // Cancelling would strand the moved keys: the job goes on to the end.
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert!(cl.server(0).log().contains("cannot be cancelled"));
+    assert_moved_intact(&cl, 0, 1, slot, &before);
+}
+
+#[test]
+fn a_per_key_job_resumes_once_the_controller_sets_the_topology_again() {
+    let _serial = serial();
+    // kvrocks's mode without nodes.conf: after a restart the node has no
+    // id and no topology until the controller sets them again.
+    let mut cl = Cluster::start_with(
+        2,
+        &[
+            ("migrate-type", "redis-command"),
+            ("migrate-batch-rate-limit-mb", "1"),
+            ("persist-cluster-nodes-enabled", "no"),
+        ],
+    );
+    let slot = 407;
+    fill_slot(&cl, 0, slot, 4000, 1000);
+    let expected = slot_contents(&cl, 0, slot);
+    start_migration(&cl, 0, 1, slot);
+    wait_keys_moved(&cl, 0, 500);
+
+    cl.kill9(0);
+    cl.restart(0);
+    std::thread::sleep(Duration::from_millis(700));
+    let id = cl.id(0).to_string();
+    let _: () = q(&mut cl.client(0), &["CLUSTERX", "SETNODEID", &id]);
+    let version = cl.version;
+    cl.push_topology(version);
+
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert!(cl
+        .server(0)
+        .log()
+        .contains("waiting for a topology that knows destination"));
+    assert_eq!(count_in_slot(&cl, 0, slot), 0);
+    assert_eq!(count_in_slot(&cl, 1, slot), expected.len());
+    for (k, v) in expected.iter().step_by(3) {
+        assert_eq!(follow_get(&cl, k).as_ref(), Some(v), "{k}");
+    }
+}

@@ -17,6 +17,7 @@ use crate::cluster::import::apply::{
 };
 use crate::cluster::import::validate::{CfMap, SlotScope};
 use crate::cluster::import::ImportJob;
+use crate::cluster::migrate::by_command;
 use crate::cluster::migrate::frame::{self, FrameError, HEADER_LEN};
 use crate::cluster::migrate::job::{self, JobState, MigrationStatus};
 use crate::cluster::topology::parse_slot_range;
@@ -100,6 +101,13 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             return Err(CmdError::err(
                 "There is already a migration job for these slots",
             ));
+        }
+        // A stopped per-key job whose keys are partly on the destination:
+        // a new job would make the destination drop them.
+        if let Some(id) = by_command::unfinished_overlap(ctx.server, first, last) {
+            return Err(CmdError::err(format!(
+                "per-key migration job {id} of these slots is unfinished; restart this node to resume it"
+            )));
         }
         jobs.retain(|j| {
             !matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))

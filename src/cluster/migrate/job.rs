@@ -242,7 +242,7 @@ impl MigrationStatus {
 
 /// The link settings in force now (re-read for every chunk, so CONFIG SET
 /// reaches running jobs).
-fn link_settings(server: &Server) -> LinkSettings {
+pub(super) fn link_settings(server: &Server) -> LinkSettings {
     let cfg = server.config.read();
     let min = (cfg.int("migrate-batch-size-min-kb").max(1) as usize) * 1024;
     LinkSettings {
@@ -295,6 +295,9 @@ pub fn resume_all(server: &Arc<Server>) {
         if record.stage == Stage::Cutover {
             cluster.write().paused.extend(record.first..=record.last);
         }
+        if record.per_key {
+            by_command::restore_marks(server, &record);
+        }
         let status = Arc::new(MigrationStatus::new(
             record.job_id,
             record.first,
@@ -310,6 +313,9 @@ pub fn resume_all(server: &Arc<Server>) {
 
 /// Runs a job to its end; updates `status` as it goes.
 pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<JobRecord>) {
+    if resume.as_ref().is_some_and(|r| r.per_key) {
+        by_command::wait_for_destination(&server, &status);
+    }
     let mut result = run_inner(&server, &status, resume.as_ref());
     let restart = match &result {
         Err(JobError::CannotResume(_)) => true,
@@ -336,6 +342,20 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
             );
             status.finish(JobState::Done);
         }
+        Err(e) if by_command::keeps_state_on_failure(&server, &status) => {
+            // Keys may be on the destination already: the slots stay
+            // MIGRATING (unpaused unless the hand-off is in doubt) and the
+            // record stays, so a restart resumes the job.
+            tracing::error!(
+                "per-key migration job {} stopped: {}; its slots stay MIGRATING and a restart resumes it",
+                status.job_id,
+                e
+            );
+            if !matches!(e, JobError::HandoffUnknown(_)) {
+                unpause(&server, &status);
+            }
+            status.finish(JobState::Failed(e.to_string()));
+        }
         Err(e) => {
             tracing::error!("migration job {} failed: {}", status.job_id, e);
             if !matches!(e, JobError::HandoffUnknown(_)) {
@@ -352,6 +372,9 @@ pub fn run(server: Arc<Server>, status: Arc<MigrationStatus>, resume: Option<Job
                     if state.migrating.get(&s) == Some(&status.dst_id) {
                         state.migrating.remove(&s);
                     }
+                }
+                if let Err(e) = state.save() {
+                    tracing::error!("job {}: cannot persist the topology: {}", status.job_id, e);
                 }
             }
             if matches!(e, JobError::HandoffUnknown(_)) {
@@ -559,11 +582,14 @@ fn run_inner(
         }
         other => other?,
     };
-    if resume.is_some() && !link_settings(server).resume {
+    if resume.is_some_and(|r| !r.per_key) && !link_settings(server).resume {
         return Err(JobError::CannotResume("migrate-checkpoint is no".into()));
     }
 
-    let per_key = resume.is_none() && server.config.read().get("migrate-type") == "redis-command";
+    let per_key = match resume {
+        Some(record) => record.per_key,
+        None => server.config.read().get("migrate-type") == "redis-command",
+    };
     tracing::info!(
         "migration job {}: slots {}-{} to {} ({}{})",
         status.job_id,
@@ -604,11 +630,13 @@ fn run_inner(
     // from the end of the catch-up, not from an older checkpoint).
     link.drain(status, &link_settings(server))?;
     status.set_state(JobState::Cutover);
-    if !per_key {
+    if per_key {
+        by_command::record(status, Stage::Cutover)
+    } else {
         record_of(status, snapshot_seq, Stage::Cutover)
-            .save(storage)
-            .map_err(|e| JobError::Storage(e.to_string()))?;
     }
+    .save(storage)
+    .map_err(|e| JobError::Storage(e.to_string()))?;
     let slots: Vec<u16> = (status.first..=status.last).collect();
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
@@ -700,6 +728,7 @@ fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stage) -> JobRe
         dst_id: status.dst_id.clone(),
         snapshot_seq,
         stage,
+        per_key: false,
     }
 }
 

@@ -294,6 +294,24 @@ impl Link {
             .collect()
     }
 
+    /// Waits until `bytes` more may go out under `rate` bytes/s (0: no
+    /// limit); the per-key path's share of `migrate-batch-rate-limit-mb`.
+    pub fn pace(&mut self, bytes: usize, rate: u64) {
+        self.pacer.take(bytes, rate);
+    }
+
+    /// Replaces a broken connection with a new one and announces the job
+    /// again (the per-key path, which has no chunks to resend).
+    pub fn reopen(&mut self) -> Result<Announced, JobError> {
+        self.peer = PeerConnection::connect_auth(
+            &self.host,
+            self.port,
+            Duration::from_secs(5),
+            self.password.as_deref(),
+        )?;
+        self.announce()
+    }
+
     /// Sends a command on the link after draining it and returns its reply.
     pub fn call(&mut self, args: &[&[u8]]) -> Result<OwnedFrame, JobError> {
         Ok(self.peer.call(args)?)

@@ -10,6 +10,9 @@ use crate::storage::{Cf, Storage, StorageError};
 const RECORD_PREFIX: &[u8] = b"migrate/job/";
 /// Format of the record value.
 const RECORD_VERSION: u8 = 1;
+/// Bit of the stage byte set for a per-key (`redis-command`) job; records
+/// written before per-key jobs were persisted never have it.
+const PER_KEY_BIT: u8 = 0x80;
 
 /// How far a persisted job got, as far as the source is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,10 @@ pub struct JobRecord {
     pub snapshot_seq: u64,
     /// Copying or cut-over.
     pub stage: Stage,
+    /// A per-key (`migrate-type redis-command`) job: it resumes key by key
+    /// (the keys still here), never through the batch path, and its slots
+    /// stay MIGRATING until the hand-off.
+    pub per_key: bool,
 }
 
 fn record_key(job_id: u64) -> Vec<u8> {
@@ -51,9 +58,14 @@ impl JobRecord {
         out.extend_from_slice(&self.first.to_be_bytes());
         out.extend_from_slice(&self.last.to_be_bytes());
         out.extend_from_slice(&self.snapshot_seq.to_be_bytes());
-        out.push(match self.stage {
+        let stage = match self.stage {
             Stage::Copying => 0,
             Stage::Cutover => 1,
+        };
+        out.push(if self.per_key {
+            stage | PER_KEY_BIT
+        } else {
+            stage
         });
         out.extend_from_slice(self.dst_id.as_bytes());
         out
@@ -66,7 +78,8 @@ impl JobRecord {
         let first = u16::from_be_bytes(raw.get(1..3)?.try_into().ok()?);
         let last = u16::from_be_bytes(raw.get(3..5)?.try_into().ok()?);
         let snapshot_seq = u64::from_be_bytes(raw.get(5..13)?.try_into().ok()?);
-        let stage = match raw.get(13)? {
+        let stage_byte = *raw.get(13)?;
+        let stage = match stage_byte & !PER_KEY_BIT {
             0 => Stage::Copying,
             1 => Stage::Cutover,
             _ => return None,
@@ -79,6 +92,7 @@ impl JobRecord {
             dst_id,
             snapshot_seq,
             stage,
+            per_key: stage_byte & PER_KEY_BIT != 0,
         })
     }
 
@@ -242,15 +256,44 @@ mod tests {
             dst_id: "abc".into(),
             snapshot_seq: 99,
             stage: Stage::Copying,
+            per_key: false,
         };
         let mut b = a.clone();
         b.job_id = 8;
         b.stage = Stage::Cutover;
-        a.save(&s).unwrap();
-        b.save(&s).unwrap();
-        assert_eq!(JobRecord::load_all(&s).unwrap(), vec![a.clone(), b]);
+        let mut c = a.clone();
+        c.job_id = 9;
+        c.per_key = true;
+        let mut d = b.clone();
+        d.job_id = 10;
+        d.per_key = true;
+        for r in [&a, &b, &c, &d] {
+            r.save(&s).unwrap();
+        }
+        assert_eq!(
+            JobRecord::load_all(&s).unwrap(),
+            vec![a.clone(), b, c.clone(), d.clone()]
+        );
         JobRecord::delete(&s, 8).unwrap();
-        assert_eq!(JobRecord::load_all(&s).unwrap(), vec![a]);
+        assert_eq!(JobRecord::load_all(&s).unwrap(), vec![a, c, d]);
+    }
+
+    #[test]
+    fn records_written_before_the_per_key_bit_still_read() {
+        // Stage byte 1 (cut-over) without the per-key bit, as version 1
+        // records have always been written.
+        let mut raw = vec![RECORD_VERSION, 0, 5, 0, 6];
+        raw.extend_from_slice(&42u64.to_be_bytes());
+        raw.push(1);
+        raw.extend_from_slice(b"dst");
+        let r = JobRecord::decode(3, &raw).unwrap();
+        assert_eq!(
+            (r.stage, r.per_key, r.snapshot_seq),
+            (Stage::Cutover, false, 42)
+        );
+        assert_eq!((r.first, r.last, r.dst_id.as_str()), (5, 6, "dst"));
+        raw[13] = 2;
+        assert_eq!(JobRecord::decode(3, &raw), None);
     }
 
     #[test]
