@@ -657,3 +657,36 @@ fn an_import_into_a_busy_node_flushes_instead_of_stalling() {
     assert!(line.contains("state=success"), "{line}");
     assert_moved_intact(&cl, 0, 1, 140, &before);
 }
+
+#[test]
+fn the_per_key_path_refuses_slots_with_keys_of_other_namespaces() {
+    let mut cl = Cluster::start(2);
+    cl.set_password("admin-pw");
+    let slot = 131u16; // node 0's
+    for i in 0..2 {
+        let _: () = q(&mut cl.client(i), &["NAMESPACE", "ADD", "ns1", "tok1"]);
+    }
+    let mut src = cl.client(0);
+    let _: () = q(&mut src, &["SET", &key_in_slot(slot, ":plain"), "v"]);
+    let mut ns = cl.server(0).client_auth("tok1");
+    let _: () = q(&mut ns, &["SET", &key_in_slot(slot, ":ns"), "n"]);
+    let _: () = q(
+        &mut src,
+        &["CONFIG", "SET", "migrate-type", "redis-command"],
+    );
+    let err = q_err(
+        &mut src,
+        &["CLUSTERX", "MIGRATE", &slot.to_string(), cl.id(1), "sync"],
+    );
+    assert!(err.contains("default namespace only"), "{err}");
+    assert!(err.contains("ns1"), "{err}");
+    // Nothing moved; the streaming path carries every namespace.
+    let _: () = q(
+        &mut src,
+        &["CONFIG", "SET", "migrate-type", "raw-key-value"],
+    );
+    migrate_sync(&mut src, slot, cl.id(1));
+    let mut ns_dst = cl.server(1).client_auth("tok1");
+    let v: String = q(&mut ns_dst, &["GET", &key_in_slot(slot, ":ns")]);
+    assert_eq!(v, "n");
+}

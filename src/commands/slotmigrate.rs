@@ -89,6 +89,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             )));
         }
     }
+    refuse_per_key_with_namespaces(ctx, first, last)?;
     let status = Arc::new(MigrationStatus::new(new_job_id(first), first, last, dst));
     {
         let mut jobs = ctx.server.migrations.lock();
@@ -132,6 +133,30 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             other.name()
         ))),
     }
+}
+
+/// The per-key path (`migrate-type redis-command`) re-sends the default
+/// namespace's keys only, while the hand-off drops the slots in every
+/// namespace: a slot that holds keys of another namespace must move by the
+/// streaming path, which carries every namespace.
+fn refuse_per_key_with_namespaces(ctx: &Ctx, first: u16, last: u16) -> Result<(), CmdError> {
+    let cfg = ctx.server.config.read();
+    if cfg.get("migrate-type") != "redis-command" {
+        return Ok(());
+    }
+    let namespaces: Vec<String> = cfg.namespaces.keys().cloned().collect();
+    drop(cfg);
+    for ns in &namespaces {
+        let db = crate::types::Db::new(&ctx.server.storage, ns.as_bytes(), 0);
+        for slot in first..=last {
+            if !db.keys_in_slot(slot, 1)?.is_empty() {
+                return Err(CmdError::err(format!(
+                    "migrate-type redis-command moves the default namespace only, and slot {slot} holds keys of namespace {ns}; use migrate-type raw-key-value"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_cf_map(text: &str) -> Result<CfMap, CmdError> {
