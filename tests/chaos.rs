@@ -1738,17 +1738,7 @@ fn a_source_back_before_its_destination_keeps_an_unsettled_hand_off_paused() {
     let mut cl = Cluster::start(2);
     let proxy = commit_reply_eating_proxy(cl.port(1));
     // Node 0 reaches node 1 through the proxy.
-    let text = format!(
-        "{} 127.0.0.1 {} master - 0-8191\n{} 127.0.0.1 {} master - 8192-16383",
-        cl.id(0),
-        cl.port(0),
-        cl.id(1),
-        proxy
-    );
-    for i in 0..2 {
-        let r: String = common::q(&mut cl.client(i), &["CLUSTERX", "SETNODES", &text, "2"]);
-        assert_eq!(r, "OK");
-    }
+    cl.push_halves_via(proxy, 2);
     let slot = 306;
     let before = fill_slot(&cl, 0, slot, 500, 100);
     cluster::migration::start_migration(&cl, 0, 1, slot);

@@ -152,18 +152,7 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, faults: Option<Arc<Faults>>, fir
 fn cluster_through_proxy(faults: Arc<Faults>) -> (Cluster, u16) {
     let cl = Cluster::start(2);
     let proxy = start_proxy(cl.port(1), faults);
-    let text = format!(
-        "{} 127.0.0.1 {} master - 0-8191\n{} 127.0.0.1 {} master - 8192-16383",
-        cl.id(0),
-        cl.port(0),
-        cl.id(1),
-        proxy
-    );
-    for i in 0..2 {
-        let mut c = cl.client(i);
-        let r: String = q(&mut c, &["CLUSTERX", "SETNODES", &text, "2"]);
-        assert_eq!(r, "OK");
-    }
+    cl.push_halves_via(proxy, 2);
     (cl, proxy)
 }
 
@@ -336,17 +325,7 @@ fn a_topology_push_settles_a_hand_off_whose_outcome_stayed_unknown() {
     assert!(err.contains("paused by a hand-off"), "{err}");
 
     // The controller decides: the slot stays with the source.
-    let text = format!(
-        "{} 127.0.0.1 {} master - 0-8191\n{} 127.0.0.1 {} master - 8192-16383",
-        cl.id(0),
-        cl.port(0),
-        cl.id(1),
-        proxy
-    );
-    for i in 0..2 {
-        let r: String = q(&mut cl.client(i), &["CLUSTERX", "SETNODES", &text, "3"]);
-        assert_eq!(r, "OK");
-    }
+    cl.push_halves_via(proxy, 3);
     let r: String = q(&mut src, &["SET", &probe, "1"]);
     assert_eq!(r, "OK", "writes resume on the pushed owner");
     let log = cl.server(0).log();

@@ -363,51 +363,34 @@ impl LongDouble {
 
     /// Decimal digits, an optional point and exponent: `(digits, exp10)`.
     fn parse_decimal(s: &[u8]) -> Option<(Big, i64)> {
-        let mut n = Big(Vec::new());
-        let (mut digits, mut exp10, mut i, mut seen_point) = (0usize, 0i64, 0usize, false);
-        while i < s.len() {
-            match s[i] {
-                c @ b'0'..=b'9' => {
-                    n = n.mul_add_small(10, (c - b'0') as u32);
-                    digits += 1;
-                    if seen_point {
-                        exp10 -= 1;
-                    }
-                }
-                b'.' if !seen_point => seen_point = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        if digits == 0 {
-            return None;
-        }
-        if i < s.len() {
-            if s[i] != b'e' {
-                return None;
-            }
-            let exp = Self::parse_exponent(&s[i + 1..])?;
-            exp10 = exp10.saturating_add(exp);
-        }
-        Some((n, exp10))
+        Self::parse_digits(s, 10, b'e', 1)
     }
 
-    /// Hex digits, an optional point and a `p` binary exponent.
+    /// Hex digits, an optional point and a `p` binary exponent:
+    /// `(digits, exp2)`.
     fn parse_hex(s: &[u8]) -> Option<(Big, i64)> {
+        Self::parse_digits(s, 16, b'p', 4)
+    }
+
+    /// Digits of `radix` with an optional point, then an optional exponent
+    /// after `exp_mark`. Each digit after the point lowers the returned
+    /// exponent by `point_step` (1 for a power of ten, 4 for one of two).
+    fn parse_digits(s: &[u8], radix: u32, exp_mark: u8, point_step: i64) -> Option<(Big, i64)> {
         let mut n = Big(Vec::new());
-        let (mut digits, mut exp2, mut i, mut seen_point) = (0usize, 0i64, 0usize, false);
+        let (mut digits, mut exp, mut i, mut seen_point) = (0usize, 0i64, 0usize, false);
         while i < s.len() {
             match s[i] {
-                c if c.is_ascii_hexdigit() => {
-                    let v = (c as char).to_digit(16).unwrap_or(0);
-                    n = n.mul_add_small(16, v);
+                b'.' if !seen_point => seen_point = true,
+                c => {
+                    let Some(v) = (c as char).to_digit(radix) else {
+                        break;
+                    };
+                    n = n.mul_add_small(radix, v);
                     digits += 1;
                     if seen_point {
-                        exp2 -= 4;
+                        exp -= point_step;
                     }
                 }
-                b'.' if !seen_point => seen_point = true,
-                _ => break,
             }
             i += 1;
         }
@@ -415,12 +398,12 @@ impl LongDouble {
             return None;
         }
         if i < s.len() {
-            if s[i] != b'p' {
+            if s[i] != exp_mark {
                 return None;
             }
-            exp2 = exp2.saturating_add(Self::parse_exponent(&s[i + 1..])?);
+            exp = exp.saturating_add(Self::parse_exponent(&s[i + 1..])?);
         }
-        Some((n, exp2))
+        Some((n, exp))
     }
 
     /// `[+-]digits`, saturating far beyond any meaningful exponent.

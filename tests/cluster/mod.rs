@@ -529,6 +529,26 @@ impl Cluster {
         self.password = Some(password.to_string());
     }
 
+    /// Pushes to both nodes of a two-node cluster the topology in which
+    /// node 0 owns 0-8191 and node 1 owns 8192-16383 and is reached at
+    /// `node1_port` (a fault-injecting proxy in front of it), with `version`.
+    pub fn push_halves_via(&self, node1_port: u16, version: i64) {
+        let text = format!(
+            "{} 127.0.0.1 {} master - 0-8191\n{} 127.0.0.1 {} master - 8192-16383",
+            self.id(0),
+            self.port(0),
+            self.id(1),
+            node1_port
+        );
+        for i in 0..2 {
+            let r: String = qq(
+                &mut self.client(i),
+                &["CLUSTERX", "SETNODES", &text, &version.to_string()],
+            );
+            assert_eq!(r, "OK", "SETNODES on node {i}");
+        }
+    }
+
     /// A raw socket to node `i`.
     pub fn raw(&self, i: usize) -> Raw {
         self.nodes[i].server.raw()
