@@ -90,14 +90,11 @@ fn main() -> ExitCode {
     for w in &warnings {
         tracing::warn!("{}", w);
     }
-    let workers = match cfg.int("workers") {
-        0 => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        n => n as usize,
-    };
+    // The accept loops, signals and shutdown run here; connections run on
+    // the worker pool the server starts (`workers` threads, resizable).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+        .worker_threads(1)
+        .thread_name("ferrocks-main")
         .enable_all()
         .build()
     {
@@ -121,6 +118,7 @@ fn main() -> ExitCode {
         }
     }
     let result = runtime.block_on(server::run(server.clone()));
+    server.workers.stop_all(std::time::Duration::from_secs(2));
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     drop(server);
     if !pidfile.is_empty() {

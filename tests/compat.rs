@@ -281,3 +281,49 @@ fn txn_context_reads_several_keys_at_one_instant() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(writer.join().unwrap() > 0);
 }
+
+/// Threads of process `pid` named like the connection workers.
+fn worker_threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|name| name.trim() == "ferrocks-worker")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn workers_change_at_run_time() {
+    let s = Server::start_with(&[("workers", "2")]);
+    let pid = s.pid().expect("pid");
+    let mut old = s.client();
+    let _: () = q(&mut old, &["SET", "k", "before"]);
+    assert!(wait_until(Duration::from_secs(5), || worker_threads(pid) == 2));
+
+    let _: () = q(&mut old, &["CONFIG", "SET", "workers", "5"]);
+    // The new pool is up; the old one keeps serving the connections it has.
+    assert!(wait_until(Duration::from_secs(5), || worker_threads(pid) == 7));
+    assert_eq!(q::<String>(&mut old, &["GET", "k"]), "before");
+    let mut new = s.client();
+    let _: () = q(&mut new, &["SET", "k", "after"]);
+    assert_eq!(q::<String>(&mut old, &["GET", "k"]), "after");
+    assert_eq!(
+        q::<Vec<String>>(&mut new, &["CONFIG", "GET", "workers"])[1],
+        "5"
+    );
+
+    // Once its last connection closes, the old pool goes (it is reaped
+    // when the next connection arrives).
+    drop(old);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(wait_until(Duration::from_secs(5), || {
+        let _ = s.client();
+        worker_threads(pid) == 5
+    }));
+    assert_eq!(q::<String>(&mut new, &["GET", "k"]), "after");
+    assert!(
+        q_err(&mut new, &["CONFIG", "SET", "workers", "-1"]).starts_with("ERR CONFIG SET failed")
+    );
+}

@@ -12,10 +12,6 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
     let cfg = ctx.server.config.read();
     ctx.server.hot.load(&cfg);
     match key {
-        "workers" => tracing::warn!(
-            "workers set to {}; the number of worker threads changes at the next start",
-            cfg.get("workers")
-        ),
         "persist-cluster-nodes-enabled" => {
             if let Some(cluster) = &ctx.server.cluster {
                 let on = cfg.bool("persist-cluster-nodes-enabled");
@@ -95,6 +91,16 @@ pub fn config(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     c.key, c.reason
                 ))
             })?;
+            if changed.iter().any(|k| k == "workers") {
+                // New connections go to a pool of the new size; the old
+                // pool keeps its connections until they close.
+                let threads = crate::server::workers::threads_for(next.int("workers"));
+                ctx.server.workers.resize(threads).map_err(|e| {
+                    CmdError::err(format!(
+                        "CONFIG SET failed (possibly related to argument 'workers') - {e}"
+                    ))
+                })?;
+            }
             *ctx.server.config.write() = next;
             for key in &changed {
                 apply_runtime(ctx, key);

@@ -7,6 +7,7 @@ pub mod pause;
 pub mod session;
 pub mod slowlog;
 pub mod stats;
+pub mod workers;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,6 +37,9 @@ pub enum ServerError {
     /// The storage engine failed to open or flush.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The connection worker threads could not be started.
+    #[error(transparent)]
+    Workers(#[from] workers::PoolError),
     /// A listen address could not be bound.
     #[error("could not listen on {0}: {1}")]
     Bind(String, std::io::Error),
@@ -128,6 +132,8 @@ pub struct Server {
     pub imports: crate::cluster::import::ImportRegistry,
     /// CLIENT PAUSE state.
     pub pauses: pause::PauseTable,
+    /// The threads that serve connections (`workers`).
+    pub workers: workers::WorkerPools,
     self_ref: std::sync::OnceLock<std::sync::Weak<Server>>,
     shutdown_tx: watch::Sender<bool>,
 }
@@ -136,6 +142,7 @@ impl Server {
     /// Opens storage and builds the shared state.
     pub fn new(cfg: Config) -> Result<Server, ServerError> {
         let storage = Storage::open(&cfg)?;
+        let workers = workers::WorkerPools::start(workers::threads_for(cfg.int("workers")))?;
         let hot = HotSettings::default();
         hot.load(&cfg);
         let commands = CommandTable::new(&cfg.rename_commands);
@@ -154,6 +161,7 @@ impl Server {
             migrations: Mutex::new(Vec::new()),
             imports: Default::default(),
             pauses: Default::default(),
+            workers,
             self_ref: std::sync::OnceLock::new(),
             cluster,
             storage,
@@ -304,9 +312,21 @@ async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             }
         };
         Stats::incr(&server.stats.connections_received);
-        let server = server.clone();
-        tokio::spawn(async move {
-            connection::serve(server, socket, peer).await;
+        server.workers.reap();
+        // The socket moves to the worker pool's own reactor.
+        let socket = match socket.into_std() {
+            Ok(s) => s,
+            Err(e) => {
+                warn!("cannot hand a connection to the workers: {}", e);
+                continue;
+            }
+        };
+        let conn_server = server.clone();
+        server.workers.spawn(async move {
+            match tokio::net::TcpStream::from_std(socket) {
+                Ok(socket) => connection::serve(conn_server, socket, peer).await,
+                Err(e) => warn!("cannot register a connection: {}", e),
+            }
         });
     }
 }
