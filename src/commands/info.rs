@@ -201,11 +201,18 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             }
         }
         "rocksdb" => {
-            let rates = s.stats.storage_rates(s.storage.op_totals());
+            let totals = s.storage.op_totals();
+            let rates = s.stats.storage_rates(totals);
             let _ = write!(
                 out,
                 "put_per_sec:{}\nget_per_sec:{}\nseek_per_sec:{}\nnext_per_sec:{}\n",
                 rates.put, rates.get, rates.seek, rates.next
+            );
+            // Running totals, so a test can count what one command cost.
+            let _ = write!(
+                out,
+                "put_total:{}\nget_total:{}\nseek_total:{}\nnext_total:{}\n",
+                totals.put, totals.get, totals.seek, totals.next
             );
             for cf in Cf::ALL {
                 for prop in [

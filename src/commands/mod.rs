@@ -6,22 +6,30 @@
 //! file per family and parse their arguments before executing.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod geo;
+pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;
+pub mod list;
 pub mod migrate;
 pub mod namespace;
 pub mod server;
+pub mod set;
 pub mod slotdump;
 pub mod slotmigrate;
 pub mod string;
+pub mod subscan;
 pub mod syntax;
 mod table;
 pub mod transaction;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

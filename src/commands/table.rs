@@ -1,9 +1,10 @@
 //! The declarative command table.
 
 use super::flags::*;
+#[allow(unused_imports)]
 use super::{
-    client, cluster, config, info, introspection, keyspace, migrate, namespace, server, string,
-    transaction,
+    bitmap, client, cluster, config, geo, hash, hll, info, introspection, keyspace, list, migrate,
+    namespace, server, set, string, transaction, zset,
 };
 use super::{CommandSpec, Handler};
 
@@ -69,6 +70,27 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("cas", -4, W, ONE, "string", "Compares a value and swaps it (kvrocks).", string::cas),
     c("cad", 3, W, ONE, "string", "Compares a value and deletes the key (kvrocks).", string::cad),
     c("lcs", -3, R, TWO, "string", "Finds the longest common subsequence of two strings.", string::lcs),
+    // Hashes.
+
+    // (end of hashes)
+    // Lists.
+
+    // (end of lists)
+    // Sets.
+
+    // (end of sets)
+    // Sorted sets.
+
+    // (end of sorted sets)
+    // Geo.
+
+    // (end of geo)
+    // Bitmaps.
+
+    // (end of bitmaps)
+    // HyperLogLog.
+
+    // (end of HyperLogLog)
     // Keyspace.
     c("del", -2, WRITE, ALL, "generic", "Deletes keys.", keyspace::del),
     c("unlink", -2, WRITE | FAST, ALL, "generic", "Deletes keys.", keyspace::del),

@@ -14,8 +14,12 @@ pub enum DataType {
     List = 3,
     /// A set.
     Set = 4,
-    /// A sorted set.
+    /// A sorted set (members in the subkey CF, scores in the score CF).
     ZSet = 5,
+    /// A bitmap stored in fixed-size fragments (subkey CF).
+    Bitmap = 6,
+    /// A HyperLogLog stored in register fragments (subkey CF).
+    Hll = 7,
 }
 
 impl DataType {
@@ -27,6 +31,8 @@ impl DataType {
             3 => DataType::List,
             4 => DataType::Set,
             5 => DataType::ZSet,
+            6 => DataType::Bitmap,
+            7 => DataType::Hll,
             _ => return None,
         })
     }
@@ -39,7 +45,15 @@ impl DataType {
             DataType::List => "list",
             DataType::Set => "set",
             DataType::ZSet => "zset",
+            // Redis users (and their tools) know bitmaps and HyperLogLogs
+            // as strings.
+            DataType::Bitmap | DataType::Hll => "string",
         }
+    }
+
+    /// True for types whose data lives in subkeys (everything but strings).
+    pub fn is_composite(self) -> bool {
+        self != DataType::String
     }
 }
 
@@ -97,6 +111,78 @@ pub fn string_value(raw: &[u8]) -> &[u8] {
     raw.get(HEADER_LEN..).unwrap_or(&[])
 }
 
+/// Length of a composite metadata value without its type-specific tail:
+/// header, version and size.
+pub const COMPOSITE_LEN: usize = HEADER_LEN + 16;
+
+/// The metadata of a composite key: `[type][expire][version][size][extra]`.
+/// `extra` holds what one type needs (a list's head and tail indexes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composite {
+    /// The key's type.
+    pub dtype: DataType,
+    /// Absolute expire time in Unix ms; 0 means none.
+    pub expire_ms: u64,
+    /// The version its subkeys carry; a re-created key gets a new one.
+    pub version: u64,
+    /// Number of fields / members / items (bitmaps: bytes; HLL: 0).
+    pub size: u64,
+    /// Type-specific tail.
+    pub extra: Vec<u8>,
+}
+
+impl Composite {
+    /// Fresh, empty metadata of `dtype` with `version`.
+    pub fn new(dtype: DataType, version: u64) -> Composite {
+        Composite {
+            dtype,
+            expire_ms: 0,
+            version,
+            size: 0,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Decodes a composite metadata value; `None` for strings or damage.
+    pub fn decode(raw: &[u8]) -> Option<Composite> {
+        let header = Header::decode(raw)?;
+        if !header.dtype.is_composite() || raw.len() < COMPOSITE_LEN {
+            return None;
+        }
+        Some(Composite {
+            dtype: header.dtype,
+            expire_ms: header.expire_ms,
+            version: read_u64(&raw[9..17]),
+            size: read_u64(&raw[17..25]),
+            extra: raw[COMPOSITE_LEN..].to_vec(),
+        })
+    }
+
+    /// Encodes the metadata value.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(COMPOSITE_LEN + self.extra.len());
+        out.push(self.dtype as u8);
+        out.extend_from_slice(&self.expire_ms.to_be_bytes());
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.extend_from_slice(&self.size.to_be_bytes());
+        out.extend_from_slice(&self.extra);
+        out
+    }
+}
+
+/// The version of a composite metadata value, if it is one.
+pub fn composite_version(raw: &[u8]) -> Option<u64> {
+    let header = Header::decode(raw)?;
+    (header.dtype.is_composite() && raw.len() >= COMPOSITE_LEN).then(|| read_u64(&raw[9..17]))
+}
+
+/// Reads a big-endian u64 from exactly 8 bytes.
+pub fn read_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +196,16 @@ mod tests {
         set_expire(&mut raw, 10);
         assert!(Header::decode(&raw).unwrap().is_expired(10));
         assert_eq!(string_value(&raw), b"hello");
+    }
+
+    #[test]
+    fn composite_layout() {
+        let mut m = Composite::new(DataType::List, 42);
+        m.size = 3;
+        m.extra = vec![1, 2];
+        let raw = m.encode();
+        assert_eq!(Composite::decode(&raw), Some(m));
+        assert_eq!(composite_version(&raw), Some(42));
+        assert_eq!(composite_version(&encode_string(0, b"x")), None);
     }
 }

@@ -7,6 +7,8 @@ pub mod keys;
 pub mod locks;
 pub mod metadata;
 pub mod records;
+pub mod stale_filter;
+pub mod subkeys;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -63,7 +65,10 @@ impl Cf {
 
 /// The storage engine: one RocksDB with its column families.
 pub struct Storage {
-    db: DB,
+    /// Boxed so its address stays put while `Storage` moves: the subkey
+    /// compaction filter reaches it through `filter_db`.
+    db: Box<DB>,
+    filter_db: stale_filter::DbSlot,
     path: PathBuf,
     locks: LockTable,
     sync_writes: AtomicBool,
@@ -145,17 +150,29 @@ impl Storage {
         db_opts.enable_statistics();
         db_opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
 
+        let filter_db: stale_filter::DbSlot = Default::default();
         let descriptors = Cf::ALL.iter().map(|cf| {
             let mut opts = cf_base.clone();
-            if *cf == Cf::Metadata {
-                opts.set_compaction_filter("ferrocks-expired", expired_metadata_filter);
+            match cf {
+                Cf::Metadata => {
+                    opts.set_compaction_filter("ferrocks-expired", expired_metadata_filter)
+                }
+                Cf::Subkey | Cf::ZsetScore => opts.set_compaction_filter_factory(
+                    stale_filter::StaleSubkeyFilterFactory::new(
+                        filter_db.clone(),
+                        "ferrocks-stale-subkeys",
+                    ),
+                ),
+                Cf::Internal => {}
             }
             ColumnFamilyDescriptor::new(cf.name(), opts)
         });
-        let db = DB::open_cf_descriptors(&db_opts, &path, descriptors)?;
+        let db = Box::new(DB::open_cf_descriptors(&db_opts, &path, descriptors)?);
+        *filter_db.write() = Some(stale_filter::DbPtr(&*db as *const DB));
         let seed = crate::util::now_ms() << 11;
         Ok(Storage {
             db,
+            filter_db,
             path,
             locks: LockTable::new(4096),
             sync_writes: AtomicBool::new(cfg.bool("rocksdb.write_options.sync")),
@@ -247,9 +264,19 @@ impl Storage {
         Ok(())
     }
 
-    /// A fresh, increasing version for re-created composite keys.
+    /// A fresh version for a new or re-created composite key. Versions
+    /// start from the clock (ms << 11) at open and only grow; they never
+    /// fall below a version this node has imported ([`Storage::observe_version`]),
+    /// so a key re-created after its slot moved here gets a larger one.
     pub fn next_version(&self) -> u64 {
         self.version_counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Notes a version written by another node (an imported key), so
+    /// later versions allocated here are larger.
+    pub fn observe_version(&self, version: u64) {
+        self.version_counter
+            .fetch_max(version.saturating_add(1), Ordering::Relaxed);
     }
 
     /// Reads one value without copying it out of RocksDB.
@@ -375,5 +402,13 @@ impl Storage {
             .property_int_value_cf(self.cf(cf), name)
             .ok()
             .flatten()
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        // Compaction filters must stop reaching the database before it
+        // closes; the write lock waits for any lookup in progress.
+        *self.filter_db.write() = None;
     }
 }

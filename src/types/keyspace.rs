@@ -51,7 +51,8 @@ pub struct ScanFilter<'p> {
 
 impl ScanFilter<'_> {
     fn accepts(&self, user_key: &[u8], header: &Header) -> bool {
-        self.dtype.is_none_or(|t| t == header.dtype)
+        // Compared by name: bitmaps and HyperLogLogs are strings to TYPE.
+        self.dtype.is_none_or(|t| t.name() == header.dtype.name())
             && self
                 .pattern
                 .is_none_or(|p| glob::matches(p, user_key, false))
@@ -318,7 +319,7 @@ impl Db<'_> {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
-        self.copy_record(&mut batch, &meta, dst);
+        self.copy_record(&mut batch, src, &meta, self, dst)?;
         batch.delete_cf(self.storage.cf(Cf::Metadata), self.meta_key(src));
         self.storage.write(batch)?;
         Ok(true)
@@ -334,7 +335,7 @@ impl Db<'_> {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
-        self.copy_record(&mut batch, &meta, dst);
+        self.copy_record(&mut batch, src, &meta, self, dst)?;
         self.storage.write(batch)?;
         Ok(true)
     }
@@ -354,15 +355,34 @@ impl Db<'_> {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
-        target.copy_record(&mut batch, &meta, key);
+        self.copy_record(&mut batch, key, &meta, &target, key)?;
         batch.delete_cf(self.storage.cf(Cf::Metadata), self.meta_key(key));
         self.storage.write(batch)?;
         Ok(true)
     }
 
-    /// Writes `meta` (and, once composite types exist, their subkeys) under `dst`.
-    fn copy_record(&self, batch: &mut WriteBatch, meta: &Meta, dst: &[u8]) {
-        batch.put_cf(self.storage.cf(Cf::Metadata), self.meta_key(dst), &meta.raw);
+    /// Stages `src`'s metadata under `dst` in `dst_db`. A composite key's
+    /// subkeys are copied first (in bounded batches, under a new version,
+    /// invisible until the staged metadata is written).
+    fn copy_record(
+        &self,
+        batch: &mut WriteBatch,
+        src: &[u8],
+        meta: &Meta,
+        dst_db: &Db<'_>,
+        dst: &[u8],
+    ) -> TypeResult<()> {
+        let cf = self.storage.cf(Cf::Metadata);
+        match metadata::Composite::decode(&meta.raw) {
+            Some(mut composite) => {
+                let version = self.storage.next_version();
+                self.copy_subkeys(src, &composite, dst_db, dst, version)?;
+                composite.version = version;
+                batch.put_cf(cf, dst_db.meta_key(dst), composite.encode());
+            }
+            None => batch.put_cf(cf, dst_db.meta_key(dst), &meta.raw),
+        }
+        Ok(())
     }
 
     /// FLUSHDB: drops every key of the namespace in every data column family.

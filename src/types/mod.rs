@@ -1,10 +1,18 @@
 //! Data types written against [`crate::storage`] only: no RESP here, so each
 //! type can be tested without a socket. A [`Db`] is one namespace's view.
 
+pub mod bitmap;
+pub mod composite;
 pub mod dump;
+pub mod geo;
+pub mod hash;
+pub mod hll;
 pub mod keyspace;
+pub mod list;
 pub mod longdouble;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use thiserror::Error;
 

@@ -129,7 +129,16 @@ pub fn rebuild(
         }
         let handle = storage.cf(cf);
         match *record {
-            Record::Put { key, value, .. } => batch.put_cf(handle, key, value),
+            Record::Put { key, value, .. } => {
+                if cf == Cf::Metadata {
+                    // A migrated key keeps its version; keys re-created
+                    // here later must get larger ones.
+                    if let Some(v) = crate::storage::metadata::composite_version(value) {
+                        storage.observe_version(v);
+                    }
+                }
+                batch.put_cf(handle, key, value)
+            }
             Record::Delete { key, .. } => batch.delete_cf(handle, key),
             Record::SingleDelete { key, .. } => batch.single_delete_cf(handle, key),
             Record::DeleteRange { begin, end, .. } => batch.delete_range_cf(handle, begin, end),

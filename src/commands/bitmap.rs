@@ -1,0 +1,1 @@
+//! bitmap commands. Empty until the bitmap work lands.

@@ -1,0 +1,1 @@
+//! geo commands. Empty until the geo work lands.

@@ -1,0 +1,1 @@
+//! hash commands. Empty until the hash work lands.

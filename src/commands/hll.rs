@@ -1,0 +1,1 @@
+//! hll commands. Empty until the hll work lands.

@@ -1,0 +1,1 @@
+//! list commands. Empty until the list work lands.

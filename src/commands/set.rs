@@ -1,0 +1,1 @@
+//! set commands. Empty until the set work lands.

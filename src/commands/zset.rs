@@ -1,0 +1,1 @@
+//! zset commands. Empty until the zset work lands.

@@ -1,0 +1,143 @@
+//! The compaction filter of the `subkey` and `zset_score` column families:
+//! drops subkeys whose key is gone, expired, now of another type or of
+//! another version. This is what makes DEL, EXPIRE-to-past and FLUSHDB of
+//! a 10-million-member key O(1): they only touch the metadata record, and
+//! the stale subkeys disappear here, in the background.
+//!
+//! Reading the metadata needs the database the filter runs inside. The
+//! filter reaches it through a shared slot that [`super::Storage`] fills
+//! after opening and empties (waiting for readers) before closing; while
+//! the slot is empty every subkey is kept.
+
+use std::ffi::{CStr, CString};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use rocksdb::compaction_filter::{CompactionFilter, Decision};
+use rocksdb::compaction_filter_factory::{CompactionFilterContext, CompactionFilterFactory};
+use rocksdb::DB;
+
+use super::metadata::{self, Header};
+use super::subkeys;
+
+/// A pointer to the open database, valid while it is in the slot.
+pub struct DbPtr(pub *const DB);
+
+// SAFETY: `DB` is thread-safe; the pointer is only dereferenced under the
+// slot's read lock, and the slot is emptied (under the write lock) before
+// the database is dropped.
+unsafe impl Send for DbPtr {}
+// SAFETY: as above.
+unsafe impl Sync for DbPtr {}
+
+/// The slot through which filters reach the database.
+pub type DbSlot = Arc<RwLock<Option<DbPtr>>>;
+
+/// What the metadata says about one key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyState {
+    /// Could not tell (database not reachable, read failed): keep.
+    Unknown,
+    /// Missing, expired or not composite: its subkeys are stale.
+    Gone,
+    /// A live composite key of this version.
+    Live(u64),
+}
+
+/// Creates one filter per compaction, so each can remember the last key
+/// it looked up (a key's subkeys are adjacent).
+pub struct StaleSubkeyFilterFactory {
+    db: DbSlot,
+    name: CString,
+}
+
+impl StaleSubkeyFilterFactory {
+    /// A factory whose filters read metadata through `db`.
+    pub fn new(db: DbSlot, name: &str) -> Self {
+        StaleSubkeyFilterFactory {
+            db,
+            name: CString::new(name).unwrap_or_default(),
+        }
+    }
+}
+
+impl CompactionFilterFactory for StaleSubkeyFilterFactory {
+    type Filter = StaleSubkeyFilter;
+
+    fn create(&mut self, _context: CompactionFilterContext) -> StaleSubkeyFilter {
+        StaleSubkeyFilter {
+            db: self.db.clone(),
+            name: self.name.clone(),
+            last: None,
+            now_ms: crate::util::now_ms(),
+        }
+    }
+
+    fn name(&self) -> &CStr {
+        &self.name
+    }
+}
+
+/// The filter of one compaction.
+pub struct StaleSubkeyFilter {
+    db: DbSlot,
+    name: CString,
+    last: Option<(Vec<u8>, KeyState)>,
+    now_ms: u64,
+}
+
+impl StaleSubkeyFilter {
+    fn lookup(&self, meta_key: &[u8]) -> KeyState {
+        let slot = self.db.read();
+        let Some(ptr) = slot.as_ref() else {
+            return KeyState::Unknown;
+        };
+        // SAFETY: see `DbPtr`; the read guard keeps the database open.
+        let db = unsafe { &*ptr.0 };
+        let Some(cf) = db.cf_handle(super::Cf::Metadata.name()) else {
+            return KeyState::Unknown;
+        };
+        match db.get_pinned_cf(cf, meta_key) {
+            Err(_) => KeyState::Unknown,
+            Ok(None) => KeyState::Gone,
+            Ok(Some(raw)) => match (Header::decode(&raw), metadata::composite_version(&raw)) {
+                (Some(h), Some(v)) if !h.is_expired(self.now_ms) => KeyState::Live(v),
+                _ => KeyState::Gone,
+            },
+        }
+    }
+
+    /// Whether the subkey `key` belongs to a live key of its version.
+    pub fn is_stale(&mut self, key: &[u8]) -> bool {
+        let Some(parsed) = subkeys::parse(key) else {
+            return false;
+        };
+        let state = match &self.last {
+            Some((k, s)) if *k == parsed.meta_key => *s,
+            _ => {
+                let s = self.lookup(&parsed.meta_key);
+                self.last = Some((parsed.meta_key, s));
+                s
+            }
+        };
+        match state {
+            KeyState::Unknown => false,
+            KeyState::Gone => true,
+            KeyState::Live(v) => v != parsed.version,
+        }
+    }
+}
+
+impl CompactionFilter for StaleSubkeyFilter {
+    fn filter(&mut self, _level: u32, key: &[u8], _value: &[u8]) -> Decision {
+        if self.is_stale(key) {
+            Decision::Remove
+        } else {
+            Decision::Keep
+        }
+    }
+
+    fn name(&self) -> &CStr {
+        &self.name
+    }
+}

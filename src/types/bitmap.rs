@@ -1,0 +1,1 @@
+//! The bitmap type (see DESIGN.md, "Key encoding"). Written by the bitmap work; empty until then.

@@ -1,0 +1,1 @@
+//! The geo type (see DESIGN.md, "Key encoding"). Written by the geo work; empty until then.

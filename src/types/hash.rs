@@ -1,0 +1,1 @@
+//! The hash type (see DESIGN.md, "Key encoding"). Written by the hash work; empty until then.

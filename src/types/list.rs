@@ -1,0 +1,1 @@
+//! The list type (see DESIGN.md, "Key encoding"). Written by the list work; empty until then.
