@@ -4,7 +4,7 @@
 #   tclsh tests-tcl/run.tcl [options] [file ...]
 #
 # Files: unit/strings, unit/strings.tcl, strings, integration/foo ...
-# (default: every tests-tcl/unit/*.tcl then tests-tcl/integration/*.tcl).
+# (default: every tests-tcl/unit/*.tcl, unit/type/*.tcl, then integration/*.tcl).
 #
 # Options:
 #   --only GLOB        run only tests whose name matches GLOB (repeatable)
@@ -102,7 +102,7 @@ if {[llength $selected]} {
         lappend files $f
     }
 } else {
-    foreach d {unit integration} {
+    foreach d {unit unit/type integration} {
         lappend files {*}[lsort [glob -nocomplain -directory [file join $root $d] *.tcl]]
     }
 }
