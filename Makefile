@@ -70,6 +70,9 @@ bench: build
 # BENCH_KEYS=N selects the slot size (default 1,000,000 keys, about 0.5 GB).
 bench-migrate: build
 	bash benches/migrate.sh
+	BENCH_SHAPE=hashes BENCH_OUT=benches/results/migrate-hashes.md bash benches/migrate.sh
+	BENCH_SHAPE=bighash BENCH_KEYS=3000000 BENCH_VALUE_MIN=100 BENCH_VALUE_MAX=100 \
+		BENCH_OUT=benches/results/migrate-bighash.md bash benches/migrate.sh
 
 # The memory bound: one slot of 2,000,000 keys of 1 KiB (about 2 GB) moved
 # with raw-key-value only; peak RSS growth of both nodes is reported.

@@ -10,7 +10,8 @@
 #      held open while RSS is read), reports the RSS delta, stops the server.
 #      Same for a fresh redis-server.
 #   2. Throughput/latency: starts a fresh ferrocks, samples its VmRSS in the
-#      background, runs redis-benchmark for SET GET INCR MSET at -P 1 and -P 16,
+#      background, runs redis-benchmark for SET GET INCR MSET HSET HGET LPUSH LPOP
+#      SADD SPOP ZADD ZRANGE_100 LRANGE_100 at -P 1 and -P 16,
 #      reads VmHWM (peak RSS), stops it. Same for a fresh redis-server.
 #   3. Prints a markdown report on stdout (progress goes to stderr) and writes the
 #      same report to benches/results/latest.md.
@@ -66,7 +67,11 @@ OUT_FILE="${BENCH_OUT:-$BENCH_DIR/results/latest.md}"
 # Fixed workload shape.
 VALUE_SIZE=100
 KEYSPACE=100000
-TESTS=(set get incr mset)
+# A test is a redis-benchmark -t name, or "label:COMMAND ARGS" for a custom
+# command (HGET reads the fields the HSET run wrote; ZRANGE_100 reads a
+# 1000-member sorted set filled before the suite).
+TESTS=(set get incr mset hset "hget:HGET myhash element:__rand_int__" lpush lpop sadd spop zadd
+       "zrange_100:ZRANGE bench:zset 0 99" lrange_100)
 PIPELINES=(1 16)
 SERVERS=(ferrocks redis)
 
@@ -264,6 +269,14 @@ check_commands() {
     done
 }
 
+# The 1000-member sorted set ZRANGE_100 reads.
+fill_zset() {
+    local port=${PORT[$1]}
+    python3 -c 'for i in range(1000): print(f"ZADD bench:zset {i} member:{i}")' |
+        timeout 60 redis-cli -h 127.0.0.1 -p "$port" >/dev/null ||
+        warn "$1: could not fill bench:zset"
+}
+
 # ------------------------------------------------------------- RSS sampling
 
 # Record the max VmRSS of PID into FILE every 0.25 s until stopped.
@@ -299,9 +312,12 @@ run_benchmark() {
     local port=$1 test=$2 pipeline=$3 requests=$4
     local hard_limit=$(( TIME_CAP * 3 / 2 + 5 )) csv rc=0
     local errf="$WORK_DIR/redis-benchmark.err"
+    local -a what=(-t "$test")
+    # shellcheck disable=SC2206  # a custom command is meant to be word-split
+    [[ "$test" == *:* ]] && what=(${test#*:})
     csv=$(timeout --kill-after=5 "$hard_limit" "$REDIS_BENCHMARK" \
-            -h 127.0.0.1 -p "$port" -t "$test" -P "$pipeline" -c "$CLIENTS" \
-            -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$requests" --csv 2>"$errf") || rc=$?
+            -h 127.0.0.1 -p "$port" -P "$pipeline" -c "$CLIENTS" \
+            -d "$VALUE_SIZE" -r "$KEYSPACE" -n "$requests" --csv "${what[@]}" 2>"$errf") || rc=$?
     if (( rc != 0 )); then
         tail -n 5 "$errf" >&2 || true
         return "$rc"
@@ -342,11 +358,11 @@ run_suite() {
             rc=0
             res=$(run_benchmark "$port" "$test" "$pipeline" "$n") || rc=$?
             case $rc in
-                0)   RESULT[$kind|$test|$pipeline]="$res $n" ;;
-                124) RESULT[$kind|$test|$pipeline]="timeout"
-                     warn "$kind: $test -P $pipeline -n $n hit the timeout" ;;
-                *)   RESULT[$kind|$test|$pipeline]="failed"
-                     warn "$kind: $test -P $pipeline failed (status $rc)" ;;
+                0)   RESULT[$kind|${test%%:*}|$pipeline]="$res $n" ;;
+                124) RESULT[$kind|${test%%:*}|$pipeline]="timeout"
+                     warn "$kind: ${test%%:*} -P $pipeline -n $n hit the timeout" ;;
+                *)   RESULT[$kind|${test%%:*}|$pipeline]="failed"
+                     warn "$kind: ${test%%:*} -P $pipeline failed (status $rc)" ;;
             esac
         done
     done
@@ -375,6 +391,7 @@ benchmark_server() {
     start_server "$kind"
     pid=${PID[$kind]}
     check_commands "$kind"
+    fill_zset "$kind"
     start_sampler "$pid" "$sample_file"
     run_suite "$kind"
     stop_sampler
@@ -481,7 +498,7 @@ render_report() {
     echo "|---|---:|---:|---:|---:|---|---:|---:|---:|"
     local pipeline test
     for pipeline in "${PIPELINES[@]}"; do
-        for test in "${TESTS[@]}"; do throughput_row "$test" "$pipeline"; done
+        for test in "${TESTS[@]}"; do throughput_row "${test%%:*}" "$pipeline"; done
     done
     echo
     echo "## Memory"

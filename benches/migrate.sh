@@ -8,13 +8,18 @@
 # Knobs: BENCH_KEYS (default 1000000), BENCH_VALUE_MIN / BENCH_VALUE_MAX
 # (value sizes, default 100 / 1024), BENCH_WRITES_PER_SEC (writer load
 # during (a), default 10000), BENCH_ONLY_RAW=1 (only (a): the memory-bound
-# run of `make bench-migrate-2g`), BENCH_OUT, FERROCKS_BIN, LOCAL_WRITE_BIN.
+# run of `make bench-migrate-2g`), BENCH_SHAPE (strings | hashes: one hash
+# of 1-2 fields per key | bighash: one hash of BENCH_KEYS fields), BENCH_OUT,
+# FERROCKS_BIN, LOCAL_WRITE_BIN.
 set -euo pipefail
 
 KEYS=${BENCH_KEYS:-1000000}
 VMIN=${BENCH_VALUE_MIN:-100}
 VMAX=${BENCH_VALUE_MAX:-1024}
 ONLY_RAW=${BENCH_ONLY_RAW:-0}
+# strings: KEYS string keys; hashes: KEYS hashes of 1-2 fields; bighash:
+# one hash of KEYS fields.
+SHAPE=${BENCH_SHAPE:-strings}
 LOAD=${BENCH_WRITES_PER_SEC:-10000}
 TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/ferrocks/target}
 BIN=${FERROCKS_BIN:-$TARGET/release/ferrocks}
@@ -64,10 +69,16 @@ PY
 # RESP SETs of $2 keys with tag $1: values of VMIN..VMAX random letters,
 # slices of a 1 MiB random pool (the same scheme as benches/local_write.rs).
 gen_fill() {
-  python3 - "$1" "$2" "$VMIN" "$VMAX" <<'PY'
+  python3 - "$1" "$2" "$VMIN" "$VMAX" "$SHAPE" <<'PY'
 import sys
 tag, n = sys.argv[1], int(sys.argv[2])
 vmin, span = int(sys.argv[3]), int(sys.argv[4]) - int(sys.argv[3]) + 1
+shape = sys.argv[5]
+batch = []
+def cmd(*args):
+    out.write(b"*%d\r\n" % len(args))
+    for a in args:
+        out.write(b"$%d\r\n%s\r\n" % (len(a), a))
 x = 0x9E3779B97F4A7C15
 M = (1 << 64) - 1
 def nxt():
@@ -80,8 +91,24 @@ for i in range(n):
     ln = vmin + nxt() % span
     o = nxt() % ((1 << 20) - ln)
     v = pool[o:o + ln]
-    k = f"{{{tag}}}bench:{i}".encode()
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+    if shape == "strings":
+        k = f"{{{tag}}}bench:{i}".encode()
+        cmd(b"SET", k, v)
+    elif shape == "hashes":
+        # 1,000,000 small hashes of 1-2 fields: the shape on which a
+        # per-key iterator seek dominates.
+        k = f"{{{tag}}}bench:{i}".encode()
+        if i % 2:
+            cmd(b"HSET", k, b"f1", v)
+        else:
+            half = len(v) // 2
+            cmd(b"HSET", k, b"f1", v[:half], b"f2", v[half:])
+    else:
+        # One big hash: fields in HSETs of 1000.
+        batch.extend((f"field:{i}".encode(), v))
+        if len(batch) == 2000 or i == n - 1:
+            cmd(b"HSET", f"{{{tag}}}bighash".encode(), *batch)
+            batch.clear()
 PY
 }
 
@@ -109,7 +136,7 @@ run_migration() {
   echo "$(echo "$end - $start" | bc) $(( (m1 - b1) / 1024 )) $(( (m2 - b2) / 1024 )) $(info_job "$P1")"
 }
 
-echo "[bench-migrate] $KEYS keys per slot, values $VMIN..$VMAX B" >&2
+echo "[bench-migrate] $KEYS records per slot ($SHAPE), values $VMIN..$VMAX B" >&2
 P1=$(free_port); P2=$(free_port)
 N1=$(start_node "$TMP/n1" "$P1"); PIDS+=("$N1")
 N2=$(start_node "$TMP/n2" "$P2"); PIDS+=("$N2")
@@ -238,7 +265,11 @@ kps() { echo "scale=0; $1 / $2" | bc; }
   echo "# ferrocks slot migration benchmark"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "- one slot of $KEYS string keys, values 100..1024 B ($(MB "$C_BYTES") MB of records); two nodes on loopback"
+  case $SHAPE in
+    strings) echo "- one slot of $KEYS string keys, values $VMIN..$VMAX B ($(MB "$C_BYTES") MB of records); two nodes on loopback" ;;
+    hashes) echo "- one slot of $KEYS hashes of 1-2 fields, $VMIN..$VMAX B per key ($(MB "$RAW_A") MB of records); two nodes on loopback; (c) writes the same number of string records" ;;
+    bighash) echo "- one hash of $KEYS fields, values $VMIN..$VMAX B ($(MB "$RAW_A") MB of records) in one slot; two nodes on loopback; keys/s counts fields; (c) writes the same number of string records" ;;
+  esac
   echo "- writer during (a): $LOAD SET/s target to the migrating slot"
   echo
   echo "| method | seconds | MB/s | keys/s | compression | peak RSS growth src / dst (MiB) | write pause |"

@@ -112,7 +112,7 @@ pub fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                     "Invalid number of arguments specified for command",
                 ));
             }
-            let keys = spec.key_indexes(cmd_args.len());
+            let keys = spec.key_indexes(cmd_args);
             if keys.is_empty() {
                 return Err(CmdError::err("The command has no key arguments"));
             }

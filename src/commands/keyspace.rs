@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::args::{int, is, lower};
+use super::args::{int, is, lower, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::protocol::Reply;
@@ -336,3 +336,57 @@ pub fn movex(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ctx.db().move_to_namespace(&args[1], &target)? as i64,
     ))
 }
+
+/// OBJECT ENCODING | REFCOUNT | HELP
+pub fn object(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let sub = lower(&args[1]);
+    let key = match (sub.as_str(), args.len()) {
+        ("help", 2) => return Ok(Reply::bulk_array(OBJECT_HELP.iter().copied())),
+        ("encoding" | "refcount", 3) => &args[2],
+        ("encoding" | "refcount" | "help", _) => {
+            return Err(CmdError::Arity(format!("object|{sub}")))
+        }
+        _ => return Err(CmdError::UnknownSubcommand(text(&args[1]), "OBJECT".into())),
+    };
+    let Some(meta) = ctx.db().read_meta(key)? else {
+        return Ok(Reply::Nil);
+    };
+    if sub == "refcount" {
+        return Ok(Reply::Integer(1));
+    }
+    Ok(Reply::bulk(object_encoding(&meta)))
+}
+
+/// The encoding name OBJECT ENCODING reports. Strings follow Redis's rules
+/// (int, embstr up to 44 bytes, raw). Composite values live in subkeys,
+/// so they report the encoding Redis uses for big values of their type.
+fn object_encoding(meta: &crate::types::Meta) -> &'static str {
+    match meta.header.dtype {
+        DataType::String => {
+            let v = crate::storage::metadata::string_value(&meta.raw);
+            if v.len() <= 20 && crate::util::numbers::parse_i64(v).is_some() {
+                "int"
+            } else if v.len() <= 44 {
+                "embstr"
+            } else {
+                "raw"
+            }
+        }
+        DataType::Hash | DataType::Set => "hashtable",
+        DataType::List => "quicklist",
+        DataType::ZSet => "skiplist",
+        DataType::Bitmap | DataType::Hll => "raw",
+    }
+}
+
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];

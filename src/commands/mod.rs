@@ -116,6 +116,8 @@ pub struct CommandSpec {
     pub summary: &'static str,
     /// The code.
     pub handler: Handler,
+    /// Position of a `numkeys` argument followed by that many keys (0 = none).
+    pub numkeys: i32,
 }
 
 impl CommandSpec {
@@ -134,20 +136,32 @@ impl CommandSpec {
         self.flags & flag != 0
     }
 
-    /// Indexes of the key arguments in `args`, from the key positions.
-    pub fn key_indexes(&self, argc: usize) -> Vec<usize> {
-        if self.first_key <= 0 || argc <= self.first_key as usize {
-            return Vec::new();
+    /// Indexes of the key arguments in `args`: the fixed positions, and
+    /// for a command with a `numkeys` argument the keys it announces
+    /// (fixed keys are those before it, like ZUNIONSTORE's destination).
+    pub fn key_indexes(&self, args: &[Bytes]) -> Vec<usize> {
+        let argc = args.len();
+        let mut out = Vec::new();
+        if self.first_key > 0 && argc > self.first_key as usize {
+            let last = if self.last_key < 0 {
+                argc as i32 + self.last_key
+            } else {
+                self.last_key.min(argc as i32 - 1)
+            };
+            let step = self.key_step.max(1) as usize;
+            out.extend((self.first_key as usize..=last.max(0) as usize).step_by(step));
         }
-        let last = if self.last_key < 0 {
-            argc as i32 + self.last_key
-        } else {
-            self.last_key.min(argc as i32 - 1)
-        };
-        let step = self.key_step.max(1) as usize;
-        (self.first_key as usize..=last.max(0) as usize)
-            .step_by(step)
-            .collect()
+        if self.numkeys > 0 {
+            let at = self.numkeys as usize;
+            out.retain(|&i| i < at);
+            let n = args
+                .get(at)
+                .and_then(|a| crate::util::numbers::parse_i64(a))
+                .filter(|&n| n > 0)
+                .map_or(0, |n| n as usize);
+            out.extend((at + 1..argc).take(n));
+        }
+        out
     }
 }
 
@@ -410,7 +424,7 @@ fn route<'s>(
     let Some(cluster) = server.cluster.as_ref() else {
         return Ok(None);
     };
-    let positions = spec.key_indexes(args.len());
+    let positions = spec.key_indexes(args);
     let Some(&first) = positions.first() else {
         return Ok(None);
     };
@@ -469,9 +483,12 @@ mod tests {
     fn key_positions() {
         let t = CommandTable::new(&[]);
         let (_, mset) = t.lookup(b"MSET").unwrap();
-        assert_eq!(mset.key_indexes(5), vec![1, 3]);
+        let argv = |a: &[&str]| -> Vec<Bytes> {
+            a.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+        };
+        assert_eq!(mset.key_indexes(&argv(&["mset", "a", "1", "b", "2"])), vec![1, 3]);
         let (_, get) = t.lookup(b"get").unwrap();
-        assert_eq!(get.key_indexes(2), vec![1]);
+        assert_eq!(get.key_indexes(&argv(&["get", "k"])), vec![1]);
     }
 
     #[test]

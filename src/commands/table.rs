@@ -28,7 +28,14 @@ const fn c(
         group,
         summary,
         handler,
+        numkeys: 0,
     }
+}
+
+/// `spec` whose keys follow a `numkeys` argument at position `at` (keys
+/// before `at` in `spec`'s fixed positions stay keys too).
+const fn n(spec: CommandSpec, at: i32) -> CommandSpec {
+    CommandSpec { numkeys: at, ..spec }
 }
 
 const NONE: (i32, i32, i32) = (0, 0, 0);
@@ -113,6 +120,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("copy", -3, W, TWO, "generic", "Copies a key.", keyspace::copy),
     c("move", 3, WRITE | FAST, ONE, "generic", "Moves a key to another DB: one keyspace, so a no-op (kvrocks).", keyspace::move_cmd),
     c("movex", 3, WRITE | FAST, ONE, "generic", "Moves a key to the namespace of a token (kvrocks).", keyspace::movex),
+    c("object", -2, RF, (2, 2, 1), "generic", "Inspects a key's internal encoding.", keyspace::object),
     c("dbsize", -1, R | BLOCKING, NONE, "server", "Returns the number of keys.", keyspace::dbsize),
     c("flushdb", -1, WRITE | BLOCKING, NONE, "server", "Deletes every key of the namespace.", keyspace::flushdb),
     c("flushall", -1, WRITE | ADMIN | BLOCKING, NONE, "server", "Deletes every key.", keyspace::flushall),

@@ -36,7 +36,7 @@ fn spans_slots(ctx: &Ctx, queue: &[Vec<Bytes>]) -> bool {
         let Some((_, spec)) = ctx.server.commands.lookup(&args[0]) else {
             continue;
         };
-        for i in spec.key_indexes(args.len()) {
+        for i in spec.key_indexes(args) {
             let s = key_slot(&args[i]);
             if *slot.get_or_insert(s) != s {
                 return true;

@@ -760,17 +760,68 @@ impl Cluster {
 // ---------------------------------------------------------------------------
 // Data written by the tests and checked later
 
-/// The content of a key. Only strings exist for now; each new type gets a
-/// variant here plus its lines in `write_cmds`, `read_cmds` and `verify`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The content of a key, one variant per type; each has its lines in
+/// `write_cmds`, `read_cmds` and `verify_content`.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Data {
     String(Vec<u8>),
+    /// Field/value pairs, sorted by field.
+    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    /// Items in order.
+    List(Vec<Vec<u8>>),
+    /// Members, sorted.
+    Set(Vec<Vec<u8>>),
+    /// (member, score), in ZRANGE order.
+    ZSet(Vec<(Vec<u8>, f64)>),
+    /// Bit offsets set to 1; read back with GET.
+    Bitmap(Vec<u64>),
+    /// Distinct elements added with PFADD.
+    Hll(Vec<Vec<u8>>),
+    /// (member, longitude, latitude), sorted by member.
+    Geo(Vec<(Vec<u8>, f64, f64)>),
 }
 
 impl Data {
     /// One value of every type the server supports, derived from `seed`.
     pub fn samples(seed: usize) -> Vec<Data> {
-        vec![Data::String(string_value(seed))]
+        let n = 1 + seed % 5;
+        let mut hash: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+            .map(|i| (format!("f{i}:{seed}").into_bytes(), string_value(seed + i)))
+            .collect();
+        hash.sort();
+        let list = (0..n).map(|i| string_value(seed * 7 + i)).collect();
+        let mut set: Vec<Vec<u8>> = (0..n)
+            .map(|i| format!("m{i}\x00{seed}").into_bytes())
+            .collect();
+        set.sort();
+        let mut zset: Vec<(Vec<u8>, f64)> = (0..n)
+            .map(|i| {
+                let score = (seed as f64) * 0.25 - (i as f64) * 1.5;
+                (format!("z{i}").into_bytes(), score)
+            })
+            .collect();
+        zset.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        let bits = vec![(seed % 50) as u64, 100 + (seed % 300) as u64, 9000];
+        let hll = (0..1 + seed % 20)
+            .map(|i| format!("e{i}-{seed}").into_bytes())
+            .collect();
+        let geo = (0..n)
+            .map(|i| {
+                let lon = -170.0 + ((seed * 13 + i * 37) % 340) as f64;
+                let lat = -80.0 + ((seed * 7 + i * 11) % 160) as f64;
+                (format!("p{i}").into_bytes(), lon, lat)
+            })
+            .collect();
+        vec![
+            Data::String(string_value(seed)),
+            Data::Hash(hash),
+            Data::List(list),
+            Data::Set(set),
+            Data::ZSet(zset),
+            Data::Bitmap(bits),
+            Data::Hll(hll),
+            Data::Geo(geo),
+        ]
     }
 
     /// The value of the `seed`-th key of a dataset (types take turns).
@@ -783,8 +834,36 @@ impl Data {
     /// What `TYPE` answers for it.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Data::String(_) => "string",
+            Data::String(_) | Data::Bitmap(_) | Data::Hll(_) => "string",
+            Data::Hash(_) => "hash",
+            Data::List(_) => "list",
+            Data::Set(_) => "set",
+            Data::ZSet(_) | Data::Geo(_) => "zset",
         }
+    }
+
+    /// A short name for key names (`TYPE` names repeat).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Data::String(_) => "string",
+            Data::Hash(_) => "hash",
+            Data::List(_) => "list",
+            Data::Set(_) => "set",
+            Data::ZSet(_) => "zset",
+            Data::Bitmap(_) => "bitmap",
+            Data::Hll(_) => "hll",
+            Data::Geo(_) => "geo",
+        }
+    }
+
+    /// The bytes GET returns for a bitmap with these bits set.
+    fn bitmap_bytes(bits: &[u64]) -> Vec<u8> {
+        let len = bits.iter().max().map(|b| b / 8 + 1).unwrap_or(0) as usize;
+        let mut out = vec![0u8; len];
+        for b in bits {
+            out[(b / 8) as usize] |= 0x80 >> (b % 8);
+        }
+        out
     }
 }
 
@@ -797,7 +876,7 @@ pub fn string_value(seed: usize) -> Vec<u8> {
 }
 
 /// A key that was written, with what it must hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     pub key: String,
     pub data: Data,
@@ -816,32 +895,171 @@ impl Written {
 
     /// The commands that write it (all on the key's slot).
     pub fn write_cmds(&self) -> Vec<Cmd> {
-        match &self.data {
+        let key = &self.key;
+        let add = |name: &str| {
+            let mut c = redis::cmd(name);
+            c.arg(key);
+            c
+        };
+        let mut cmds = match &self.data {
             Data::String(v) => {
-                let mut c = redis::cmd("SET");
-                c.arg(&self.key).arg(v.as_slice());
+                let mut c = add("SET");
+                c.arg(v.as_slice());
                 if let Some(ttl) = self.ttl_ms {
                     c.arg("PX").arg(ttl);
                 }
+                return vec![c];
+            }
+            Data::Hash(pairs) => {
+                let mut c = add("HSET");
+                for (f, v) in pairs {
+                    c.arg(f.as_slice()).arg(v.as_slice());
+                }
                 vec![c]
             }
+            Data::List(items) => {
+                let mut c = add("RPUSH");
+                for i in items {
+                    c.arg(i.as_slice());
+                }
+                vec![c]
+            }
+            Data::Set(members) => {
+                let mut c = add("SADD");
+                for m in members {
+                    c.arg(m.as_slice());
+                }
+                vec![c]
+            }
+            Data::ZSet(pairs) => {
+                let mut c = add("ZADD");
+                for (m, score) in pairs {
+                    c.arg(*score).arg(m.as_slice());
+                }
+                vec![c]
+            }
+            Data::Bitmap(bits) => bits
+                .iter()
+                .map(|b| {
+                    let mut c = add("SETBIT");
+                    c.arg(*b).arg(1);
+                    c
+                })
+                .collect(),
+            Data::Hll(elements) => {
+                let mut c = add("PFADD");
+                for e in elements {
+                    c.arg(e.as_slice());
+                }
+                vec![c]
+            }
+            Data::Geo(points) => {
+                let mut c = add("GEOADD");
+                for (m, lon, lat) in points {
+                    c.arg(*lon).arg(*lat).arg(m.as_slice());
+                }
+                vec![c]
+            }
+        };
+        if let Some(ttl) = self.ttl_ms {
+            let mut c = add("PEXPIRE");
+            c.arg(ttl);
+            cmds.push(c);
         }
+        cmds
     }
 
     /// The commands that read it back: TYPE, the content, PTTL.
     pub fn read_cmds(&self) -> Vec<Cmd> {
         let mut t = redis::cmd("TYPE");
         t.arg(&self.key);
-        let content = match &self.data {
-            Data::String(_) => {
-                let mut c = redis::cmd("GET");
-                c.arg(&self.key);
-                c
-            }
+        let (name, extra): (&str, &[&str]) = match &self.data {
+            Data::String(_) | Data::Bitmap(_) => ("GET", &[]),
+            Data::Hash(_) => ("HGETALL", &[]),
+            Data::List(_) => ("LRANGE", &["0", "-1"]),
+            Data::Set(_) => ("SMEMBERS", &[]),
+            Data::ZSet(_) => ("ZRANGE", &["0", "-1", "WITHSCORES"]),
+            Data::Hll(_) => ("PFCOUNT", &[]),
+            Data::Geo(_) => ("ZRANGE", &["0", "-1"]),
         };
+        let mut content = redis::cmd(name);
+        content.arg(&self.key);
+        for e in extra {
+            content.arg(*e);
+        }
         let mut p = redis::cmd("PTTL");
         p.arg(&self.key);
         vec![t, content, p]
+    }
+
+    /// Checks the reply to the content command of `read_cmds`.
+    fn verify_content(&self, got: &Value) -> Result<(), String> {
+        let bulk = |v: &Value| match v {
+            Value::BulkString(b) => Some(b.clone()),
+            Value::SimpleString(s) => Some(s.clone().into_bytes()),
+            _ => None,
+        };
+        let items = |v: &Value| -> Vec<Vec<u8>> {
+            match v {
+                Value::Array(a) | Value::Set(a) => a.iter().filter_map(bulk).collect(),
+                Value::Map(m) => m
+                    .iter()
+                    .flat_map(|(k, v)| [bulk(k), bulk(v)])
+                    .flatten()
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let pairs_of = |v: &Value| -> Vec<(Vec<u8>, Vec<u8>)> {
+            items(v)
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .collect()
+        };
+        let ok = match &self.data {
+            Data::String(want) => bulk(got).as_ref() == Some(want),
+            Data::Bitmap(bits) => bulk(got) == Some(Data::bitmap_bytes(bits)),
+            Data::Hash(want) => {
+                let mut have = pairs_of(got);
+                have.sort();
+                &have == want
+            }
+            Data::List(want) => &items(got) == want,
+            Data::Set(want) => {
+                let mut have = items(got);
+                have.sort();
+                &have == want
+            }
+            Data::ZSet(want) => {
+                let have: Vec<(Vec<u8>, f64)> = pairs_of(got)
+                    .into_iter()
+                    .map(|(m, s)| {
+                        let score = String::from_utf8_lossy(&s).parse().unwrap_or(f64::NAN);
+                        (m, score)
+                    })
+                    .collect();
+                &have == want
+            }
+            // Small sets count exactly, or within one when registers clash.
+            Data::Hll(elements) => {
+                matches!(got, Value::Int(n) if (*n - elements.len() as i64).abs() <= 1)
+            }
+            Data::Geo(points) => {
+                let mut have = items(got);
+                have.sort();
+                let want: Vec<Vec<u8>> = points.iter().map(|p| p.0.clone()).collect();
+                have == want
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: content {got:?}, expected {:?}",
+                self.key, self.data
+            ))
+        }
     }
 
     /// Checks the replies to `read_cmds`.
@@ -862,15 +1080,7 @@ impl Written {
                 self.data.type_name()
             ));
         }
-        match (&self.data, &replies[1]) {
-            (Data::String(want), Value::BulkString(got)) if got == want => {}
-            (Data::String(want), got) => {
-                return Err(format!(
-                    "{key}: GET replied {got:?}, expected {:?}",
-                    String::from_utf8_lossy(want)
-                ))
-            }
-        }
+        self.verify_content(&replies[1])?;
         let pttl = match &replies[2] {
             Value::Int(i) => *i,
             other => return Err(format!("{key}: PTTL replied {other:?}")),
@@ -916,7 +1126,7 @@ pub fn write_value_of_each_type(
 ) -> Vec<Written> {
     let written: Vec<Written> = Data::samples(prefix.len())
         .into_iter()
-        .map(|data| Written::new(format!("{prefix}{}", data.type_name()), data, ttl_ms))
+        .map(|data| Written::new(format!("{prefix}{}", data.kind()), data, ttl_ms))
         .collect();
     for w in &written {
         w.write(con);

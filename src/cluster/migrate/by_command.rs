@@ -29,7 +29,9 @@ use super::job::{JobError, JobState, MigrationStatus};
 use super::link::Link;
 use super::record::{JobRecord, Stage};
 use crate::cluster::peer::encode_command;
+use super::key_parts;
 use crate::server::Server;
+use crate::storage::metadata::Composite;
 use crate::types::Db;
 
 /// Keys copied per round trip.
@@ -45,6 +47,16 @@ const MAX_REFUSALS: u32 = 10;
 
 /// Pause between attempts to reopen a broken link.
 const REOPEN_PAUSE: Duration = Duration::from_millis(500);
+
+/// Milliseconds a key expiring at `expire_ms` (0 = never) has left at
+/// `now`: 0 for none, at least 1 otherwise.
+fn ttl_left(expire_ms: u64, now: u64) -> u64 {
+    if expire_ms == 0 {
+        0
+    } else {
+        expire_ms.saturating_sub(now).max(1)
+    }
+}
 
 /// The record of a per-key job at `stage`.
 pub fn record(status: &MigrationStatus, stage: Stage) -> JobRecord {
@@ -247,19 +259,23 @@ pub fn copy_keys(
             out.clear();
             let now = crate::util::now_ms();
             let mut sent = Vec::with_capacity(keys.len());
+            let mut big = Vec::new();
             let mut bytes = 0;
             for k in &keys {
+                let meta = db
+                    .read_meta(k)
+                    .map_err(|e| JobError::Storage(e.to_string()))?;
+                let composite = meta.and_then(|m| Composite::decode(&m.raw));
+                if let Some(c) = composite.filter(key_parts::is_big) {
+                    big.push((k.clone(), ttl_left(c.expire_ms, now), c));
+                    continue;
+                }
                 let Some((payload, expire)) =
                     db.dump(k).map_err(|e| JobError::Storage(e.to_string()))?
                 else {
                     continue;
                 };
-                let ttl = if expire == 0 {
-                    0
-                } else {
-                    expire.saturating_sub(now).max(1)
-                }
-                .to_string();
+                let ttl = ttl_left(expire, now).to_string();
                 encode_command(
                     &mut out,
                     &[b"RESTORE-ASKING", k, ttl.as_bytes(), &payload, b"REPLACE"],
@@ -267,7 +283,7 @@ pub fn copy_keys(
                 bytes += payload.len();
                 sent.push(k.clone());
             }
-            if sent.is_empty() {
+            if sent.is_empty() && big.is_empty() {
                 after = Some(last_key);
                 continue;
             }
@@ -277,7 +293,24 @@ pub fn copy_keys(
                 sent.len(),
                 slot
             );
-            let replies = match link.pipeline(&out, sent.len()) {
+            let mut refused_part = None;
+            let mut result = link.pipeline(&out, sent.len());
+            if result.is_ok() {
+                // Big keys go in parts, each under the same gate.
+                for (k, ttl, c) in &big {
+                    match key_parts::send_in_parts(&db, k, c, *ttl, link) {
+                        Ok(n) => {
+                            bytes += n;
+                            sent.push(k.clone());
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+            }
+            let replies = match result {
                 Ok(r) => r,
                 Err(JobError::Link(e)) => {
                     // Writes to the slot go on while the link is down; the
@@ -286,12 +319,17 @@ pub fn copy_keys(
                     reopen(link, status, &e)?;
                     continue;
                 }
+                Err(JobError::Refused(e)) => {
+                    refused_part = Some(e);
+                    Vec::new()
+                }
                 Err(e) => return Err(e),
             };
             let refused = replies.into_iter().find_map(|r| match r {
                 OwnedFrame::Error(e) => Some(e),
                 _ => None,
             });
+            let refused = refused.or(refused_part);
             if let Some(e) = refused {
                 // Maybe passing (a destination that restarted and lost its
                 // importing marks until the job announces itself again):

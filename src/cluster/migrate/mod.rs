@@ -6,6 +6,7 @@
 pub mod by_command;
 pub mod frame;
 pub mod job;
+pub mod key_parts;
 pub mod link;
 pub mod record;
 pub mod snapshot;
