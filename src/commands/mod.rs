@@ -484,9 +484,14 @@ mod tests {
         let t = CommandTable::new(&[]);
         let (_, mset) = t.lookup(b"MSET").unwrap();
         let argv = |a: &[&str]| -> Vec<Bytes> {
-            a.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+            a.iter()
+                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                .collect()
         };
-        assert_eq!(mset.key_indexes(&argv(&["mset", "a", "1", "b", "2"])), vec![1, 3]);
+        assert_eq!(
+            mset.key_indexes(&argv(&["mset", "a", "1", "b", "2"])),
+            vec![1, 3]
+        );
         let (_, get) = t.lookup(b"get").unwrap();
         assert_eq!(get.key_indexes(&argv(&["get", "k"])), vec![1]);
     }

@@ -35,7 +35,10 @@ const fn c(
 /// `spec` whose keys follow a `numkeys` argument at position `at` (keys
 /// before `at` in `spec`'s fixed positions stay keys too).
 const fn n(spec: CommandSpec, at: i32) -> CommandSpec {
-    CommandSpec { numkeys: at, ..spec }
+    CommandSpec {
+        numkeys: at,
+        ..spec
+    }
 }
 
 const NONE: (i32, i32, i32) = (0, 0, 0);

@@ -157,12 +157,12 @@ impl Storage {
                 Cf::Metadata => {
                     opts.set_compaction_filter("ferrocks-expired", expired_metadata_filter)
                 }
-                Cf::Subkey | Cf::ZsetScore => opts.set_compaction_filter_factory(
-                    stale_filter::StaleSubkeyFilterFactory::new(
+                Cf::Subkey | Cf::ZsetScore => {
+                    opts.set_compaction_filter_factory(stale_filter::StaleSubkeyFilterFactory::new(
                         filter_db.clone(),
                         "ferrocks-stale-subkeys",
-                    ),
-                ),
+                    ))
+                }
                 Cf::Internal => {}
             }
             ColumnFamilyDescriptor::new(cf.name(), opts)

@@ -141,3 +141,56 @@ impl CompactionFilter for StaleSubkeyFilter {
         &self.name
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rocksdb::WriteBatch;
+
+    use super::super::metadata::{encode_string, Composite, DataType};
+    use super::super::{keys, subkeys, Cf, Storage};
+
+    fn live_subkeys(s: &Storage, cf: Cf) -> Vec<Vec<u8>> {
+        s.db()
+            .iterator_cf(s.cf(cf), rocksdb::IteratorMode::Start)
+            .map(|r| r.unwrap().0.to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn compaction_drops_subkeys_of_gone_expired_or_other_versions() {
+        let (_dir, s) = Storage::open_temp();
+        let meta = |key: &[u8], m: &Composite| (keys::encode(b"", key), m.encode());
+        let mut live = Composite::new(DataType::Hash, 7);
+        live.size = 1;
+        let mut expired = Composite::new(DataType::Set, 3);
+        expired.size = 1;
+        expired.expire_ms = 1;
+        let mut b = WriteBatch::default();
+        for (k, m) in [meta(b"live", &live), meta(b"expired", &expired)] {
+            b.put_cf(s.cf(Cf::Metadata), k, m);
+        }
+        b.put_cf(
+            s.cf(Cf::Metadata),
+            keys::encode(b"", b"str"),
+            encode_string(0, b"x"),
+        );
+        let keep = subkeys::subkey(b"", b"live", 7, b"f");
+        let drop = [
+            subkeys::subkey(b"", b"live", 6, b"old-version"),
+            subkeys::subkey(b"", b"expired", 3, b"m"),
+            subkeys::subkey(b"", b"gone", 1, b"m"),
+            subkeys::subkey(b"", b"str", 1, b"was-a-hash"),
+        ];
+        b.put_cf(s.cf(Cf::Subkey), &keep, b"v");
+        for k in &drop {
+            b.put_cf(s.cf(Cf::Subkey), k, b"v");
+        }
+        let score = subkeys::score_key(b"", b"gone", 1, 1.0, b"m");
+        b.put_cf(s.cf(Cf::ZsetScore), &score, b"");
+        s.write(b).unwrap();
+        s.flush().unwrap();
+        s.compact_all();
+        assert_eq!(live_subkeys(&s, Cf::Subkey), vec![keep]);
+        assert!(live_subkeys(&s, Cf::ZsetScore).is_empty());
+    }
+}

@@ -140,7 +140,12 @@ mod tests {
             f64::INFINITY,
         ];
         for w in vals.windows(2) {
-            assert!(encode_score(w[0]) < encode_score(w[1]), "{} < {}", w[0], w[1]);
+            assert!(
+                encode_score(w[0]) < encode_score(w[1]),
+                "{} < {}",
+                w[0],
+                w[1]
+            );
         }
         for v in vals {
             assert_eq!(decode_score(&encode_score(v)), Some(v));

@@ -142,7 +142,11 @@ impl<'a> Db<'a> {
             let mut batch = WriteBatch::default();
             let handle = self.storage.cf(cf);
             while it.valid() {
-                batch.put_cf(handle, dst_db.subkey(dst, new_version, it.rest()), it.value());
+                batch.put_cf(
+                    handle,
+                    dst_db.subkey(dst, new_version, it.rest()),
+                    it.value(),
+                );
                 if batch.len() >= COPY_BATCH_RECORDS {
                     self.storage.write(std::mem::take(&mut batch))?;
                 }

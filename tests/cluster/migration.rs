@@ -8,8 +8,8 @@ use super::{key_in_slot, Cluster};
 use crate::common::{q, wait_until};
 
 /// Fills `slot` on node `node` with `n` keys of pseudo-random values of
-/// `size` bytes (little for LZ4 to squeeze) and returns every key's DUMP
-/// payload.
+/// `size` bytes (little for LZ4 to squeeze) — strings, hashes, lists, sets
+/// and sorted sets — and returns every key's DUMP payload.
 pub fn fill_slot(
     cl: &Cluster,
     node: usize,
@@ -32,7 +32,17 @@ pub fn fill_slot(
                 })
                 .collect();
             let k = key_in_slot(slot, &format!(":{i}"));
-            pipe.cmd("SET").arg(&k).arg(value).ignore();
+            // Every other key is composite, so subkey and score records
+            // move too: the same bytes split into fields, items, members.
+            let (a, b) = value.split_at(size / 2);
+            match i % 8 {
+                1 => pipe.cmd("HSET").arg(&k).arg("f1").arg(a).arg("f2").arg(b),
+                3 => pipe.cmd("RPUSH").arg(&k).arg(a).arg(b),
+                5 => pipe.cmd("SADD").arg(&k).arg(a).arg(b),
+                7 => pipe.cmd("ZADD").arg(&k).arg(1.5).arg(a).arg(-2).arg(b),
+                _ => pipe.cmd("SET").arg(&k).arg(&value),
+            }
+            .ignore();
             keys.push(k);
         }
         let _: () = pipe.query(&mut con).unwrap();

@@ -163,6 +163,29 @@ mod tests {
     }
 
     #[test]
+    fn imported_versions_raise_the_local_version_source() {
+        let (_d, s) = storage();
+        let map = ids(&s);
+        let scope = SlotScope {
+            first: 0,
+            last: 16383,
+        };
+        let far_ahead = s.next_version() + 1_000_000_000;
+        let mut m = crate::storage::metadata::Composite::new(
+            crate::storage::metadata::DataType::Hash,
+            far_ahead,
+        );
+        m.size = 1;
+        let mut b = WriteBatch::default();
+        b.put_cf(s.cf(Cf::Metadata), keys::encode(b"", b"h"), m.encode());
+        rebuild(&s, b.data(), &map, scope).unwrap();
+        assert!(
+            s.next_version() > far_ahead,
+            "a re-created key gets a larger version"
+        );
+    }
+
+    #[test]
     fn accepts_keys_of_the_scope_and_refuses_others() {
         let (_d, s) = storage();
         let map = ids(&s);

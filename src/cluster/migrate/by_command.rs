@@ -26,10 +26,10 @@ use rocksdb::WriteBatch;
 
 use super::frame::Phase;
 use super::job::{JobError, JobState, MigrationStatus};
+use super::key_parts;
 use super::link::Link;
 use super::record::{JobRecord, Stage};
 use crate::cluster::peer::encode_command;
-use super::key_parts;
 use crate::server::Server;
 use crate::storage::metadata::Composite;
 use crate::types::Db;
