@@ -10,7 +10,7 @@ export FERROCKS_BIN ?= $(BIN)
 # kvrocks-controller and its end-to-end script (shared/ beside the clone).
 CONTROLLER_DIR ?= ../shared/kvrocks-controller
 
-.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget fmt clippy e2e-controller chaos fuzz
+.PHONY: run build test test-rust test-tcl deps bench bench-migrate bench-migrate-2g bench-mget bench-bigkey fmt clippy e2e-controller chaos fuzz
 
 build: deps
 	cargo build --release
@@ -83,6 +83,10 @@ bench-migrate-2g: build
 # Peak RSS of one MGET of 5,000 values of 100 KiB, ferrocks beside redis-server.
 bench-mget: build
 	python3 benches/mget_memory.py
+
+# RSS while paging through a 1M-member hash, sorted set and list.
+bench-bigkey: build
+	python3 benches/bigkey_memory.py
 
 # The chaos loop over slot migrations (tests/chaos.rs): three nodes, a
 # writer, slots moved around while a random node is killed with -9.
