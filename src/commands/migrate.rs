@@ -12,7 +12,9 @@ use super::Ctx;
 use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
 use crate::cluster::slot::key_slot;
 use crate::protocol::Reply;
+use crate::storage::metadata::Composite;
 use crate::types::dump::RestoreError;
+use crate::types::replay;
 use crate::util::now_ms;
 
 fn restore_err(e: RestoreError) -> CmdError {
@@ -150,12 +152,16 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let _gates = ctx.server.slot_gates.write_many(&slots);
     let db = ctx.db();
     let mut payloads = Vec::new();
+    let mut big = Vec::new();
     for key in &req.keys {
-        if let Some((payload, expire)) = db.dump(key)? {
+        let composite = db.read_meta(key)?.and_then(|m| Composite::decode(&m.raw));
+        if let Some(c) = composite.filter(replay::is_big) {
+            big.push((key.clone(), c));
+        } else if let Some((payload, expire)) = db.dump(key)? {
             payloads.push((key.clone(), payload, expire));
         }
     }
-    if payloads.is_empty() {
+    if payloads.is_empty() && big.is_empty() {
         return Ok(Reply::Status("NOKEY".into()));
     }
     let mut peer = PeerConnection::connect(&req.host, req.port, req.timeout).map_err(peer_err)?;
@@ -198,6 +204,16 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             None => moved.push(key.clone()),
         }
     }
+    // A cluster node needs ASKING for a slot it is importing.
+    let asking = ctx.server.cluster.is_some();
+    for (key, meta) in &big {
+        match send_big_key(&db, &mut peer, key, meta, req.replace, asking, now)? {
+            Some(e) => {
+                first_error.get_or_insert(e);
+            }
+            None => moved.push(key.clone()),
+        }
+    }
     if !req.copy && !moved.is_empty() {
         db.del(&moved)?;
     }
@@ -207,4 +223,55 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         ))),
         None => Ok(Reply::ok()),
     }
+}
+
+/// Sends one command (after `ASKING` when `asking`) and returns its reply.
+fn call_peer(
+    peer: &mut PeerConnection,
+    args: &[&[u8]],
+    asking: bool,
+) -> Result<OwnedFrame, CmdError> {
+    if asking {
+        let mut out = Vec::new();
+        encode_command(&mut out, &[b"ASKING"]);
+        encode_command(&mut out, args);
+        peer.send_raw(&out).map_err(peer_err)?;
+        peer.read_reply().map_err(peer_err)?;
+        return peer.read_reply().map_err(peer_err);
+    }
+    peer.call(args).map_err(peer_err)
+}
+
+/// Moves a big composite key in parts (see [`crate::types::replay`]):
+/// refused like RESTORE when it exists there and `replace` is off, else
+/// DEL, the add commands, the TTL. Returns the target's error, if any.
+fn send_big_key(
+    db: &crate::types::Db<'_>,
+    peer: &mut PeerConnection,
+    key: &[u8],
+    meta: &Composite,
+    replace: bool,
+    asking: bool,
+    now: u64,
+) -> Result<Option<String>, CmdError> {
+    if !replace {
+        let exists = call_peer(peer, &[b"EXISTS", key], asking)?;
+        if matches!(exists, OwnedFrame::Integer(n) if n > 0) {
+            return Ok(Some("BUSYKEY Target key name already exists.".into()));
+        }
+    }
+    let mut failure = None;
+    let mut send = |cmd: &[&[u8]]| -> Result<(), CmdError> {
+        if failure.is_none() {
+            failure = frame_error(&call_peer(peer, cmd, asking)?);
+        }
+        Ok(())
+    };
+    send(&[b"DEL", key])?;
+    db.for_each_part(key, meta, &mut send)?;
+    if meta.expire_ms != 0 {
+        let ttl = meta.expire_ms.saturating_sub(now).max(1).to_string();
+        send(&[b"PEXPIRE", key, ttl.as_bytes()])?;
+    }
+    Ok(failure)
 }

@@ -266,7 +266,7 @@ pub fn copy_keys(
                     .read_meta(k)
                     .map_err(|e| JobError::Storage(e.to_string()))?;
                 let composite = meta.and_then(|m| Composite::decode(&m.raw));
-                if let Some(c) = composite.filter(key_parts::is_big) {
+                if let Some(c) = composite.filter(crate::types::replay::is_big) {
                     big.push((k.clone(), ttl_left(c.expire_ms, now), c));
                     continue;
                 }
