@@ -78,6 +78,19 @@ impl CompactionFilterFactory for StaleSubkeyFilterFactory {
     }
 }
 
+/// How long subkeys of a version nobody's metadata points at yet are kept:
+/// RESTORE and RENAME/COPY of a big key write its subkeys in several
+/// batches under a fresh version and the metadata last, so for a moment
+/// those subkeys look stale. A version carries its allocation time
+/// (`ms << 11`, see [`super::Storage::next_version`]), so a young one is
+/// left alone; an abandoned copy is dropped once it is older than this.
+const IN_FLIGHT_MS: u64 = 10 * 60 * 1000;
+
+/// True when `version` was allocated less than [`IN_FLIGHT_MS`] ago.
+fn is_recent(version: u64, now_ms: u64) -> bool {
+    (version >> 11).saturating_add(IN_FLIGHT_MS) > now_ms
+}
+
 /// The filter of one compaction.
 pub struct StaleSubkeyFilter {
     db: DbSlot,
@@ -120,10 +133,11 @@ impl StaleSubkeyFilter {
                 s
             }
         };
+        let in_flight = is_recent(parsed.version, self.now_ms);
         match state {
             KeyState::Unknown => false,
-            KeyState::Gone => true,
-            KeyState::Live(v) => v != parsed.version,
+            KeyState::Gone => !in_flight,
+            KeyState::Live(v) => v != parsed.version && !(parsed.version > v && in_flight),
         }
     }
 }
@@ -192,5 +206,32 @@ mod tests {
         s.compact_all();
         assert_eq!(live_subkeys(&s, Cf::Subkey), vec![keep]);
         assert!(live_subkeys(&s, Cf::ZsetScore).is_empty());
+    }
+
+    #[test]
+    fn subkeys_written_ahead_of_their_metadata_survive_compaction() {
+        let (_dir, s) = Storage::open_temp();
+        // A key being restored or copied: subkeys under a fresh version,
+        // no metadata yet (or the old key's metadata still in place).
+        let fresh = s.next_version();
+        let mut old = Composite::new(DataType::Hash, 1);
+        old.size = 1;
+        let mut b = WriteBatch::default();
+        b.put_cf(s.cf(Cf::Metadata), keys::encode(b"", b"dst"), old.encode());
+        let ahead = [
+            subkeys::subkey(b"", b"new", fresh, b"f"),
+            subkeys::subkey(b"", b"dst", fresh, b"f"),
+        ];
+        for k in &ahead {
+            b.put_cf(s.cf(Cf::Subkey), k, b"v");
+        }
+        // An abandoned copy from long ago is dropped.
+        b.put_cf(s.cf(Cf::Subkey), subkeys::subkey(b"", b"dst", 2, b"f"), b"v");
+        s.write(b).unwrap();
+        s.flush().unwrap();
+        s.compact_all();
+        let mut want = ahead.to_vec();
+        want.sort();
+        assert_eq!(live_subkeys(&s, Cf::Subkey), want);
     }
 }
