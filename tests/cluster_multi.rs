@@ -53,3 +53,53 @@ fn transactions_stay_in_one_slot_of_this_node() {
     let v: String = q(&mut con, &["GET", &mine_a]);
     assert_eq!(v, "1");
 }
+
+#[test]
+fn exec_is_routed_again_and_asking_covers_a_whole_transaction() {
+    let cl = Cluster::start(2);
+    let (a, b) = (0, 1);
+    let (ida, idb) = (cl.id(a).to_string(), cl.id(b).to_string());
+    let slot = 77u16;
+    assert_eq!(cl.node_for_slot(slot), a);
+    let s = slot.to_string();
+    let k = key_in_slot(slot, ":k");
+    let mut ca = cl.client(a);
+    let mut cb = cl.client(b);
+    let mut ra = cl.raw(a);
+    let mut rb = cl.raw(b);
+
+    // The slot moves away between MULTI and EXEC: EXEC redirects and
+    // applies nothing.
+    assert_eq!(ra.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(ra.cmd(&["SET", &k, "1"]), "+QUEUED\r\n");
+    let ok: String = q(&mut cb, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &ida]);
+    assert_eq!(ok, "OK");
+    let ok: String = q(&mut ca, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &idb]);
+    assert_eq!(ok, "OK");
+    let ok: String = q(&mut ca, &["CLUSTER", "SETSLOT", &s, "NODE", &idb]);
+    assert_eq!(ok, "OK");
+    assert_eq!(
+        ra.cmd(&["EXEC"]),
+        format!("-MOVED {slot} {}\r\n", cl.addr(b))
+    );
+    // The transaction is over: a new MULTI is accepted.
+    assert_eq!(ra.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(ra.cmd(&["DISCARD"]), "+OK\r\n");
+
+    // ASKING before MULTI lets the whole transaction use an importing slot.
+    let slot2 = 78u16;
+    let s2 = slot2.to_string();
+    let k2 = key_in_slot(slot2, ":k");
+    let ok: String = q(&mut cb, &["CLUSTER", "SETSLOT", &s2, "IMPORTING", &ida]);
+    assert_eq!(ok, "OK");
+    assert_eq!(rb.cmd(&["ASKING"]), "+OK\r\n");
+    assert_eq!(rb.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(rb.cmd(&["SET", &k2, "v"]), "+QUEUED\r\n");
+    assert_eq!(rb.cmd(&["GET", &k2]), "+QUEUED\r\n");
+    assert_eq!(rb.cmd(&["EXEC"]), "*2\r\n+OK\r\n$1\r\nv\r\n");
+    // ...and only that transaction.
+    assert_eq!(
+        rb.cmd(&["GET", &k2]),
+        format!("-MOVED {slot2} {}\r\n", cl.addr(a))
+    );
+}

@@ -30,26 +30,42 @@ pub fn dump(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 }
 
 /// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]
+///
+/// Checked in Redis's order: options, BUSYKEY, TTL, payload footer, the
+/// object itself (see [`crate::types::dump`]).
 pub fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let ttl = int(&args[2])?;
-    if ttl < 0 {
-        return Err(CmdError::err("Invalid TTL value, must be >= 0"));
-    }
     let (mut replace, mut absolute) = (false, false);
+    let (mut idle, mut freq) = (false, false);
     let mut i = 4;
     while i < args.len() {
+        let more = i + 1 < args.len();
         match lower(&args[i]).as_str() {
             "replace" => replace = true,
             "absttl" => absolute = true,
-            "idletime" | "freq" if i + 1 < args.len() => {
+            "idletime" if more && !freq => {
                 if int(&args[i + 1])? < 0 {
                     return Err(CmdError::err("Invalid IDLETIME value, must be >= 0"));
                 }
+                idle = true;
+                i += 1;
+            }
+            "freq" if more && !idle => {
+                if !(0..=255).contains(&int(&args[i + 1])?) {
+                    return Err(CmdError::err("Invalid FREQ value, must be >= 0 and <= 255"));
+                }
+                freq = true;
                 i += 1;
             }
             _ => return Err(CmdError::Syntax),
         }
         i += 1;
+    }
+    if !replace && ctx.db().exists(&args[1..2])? > 0 {
+        return Err(restore_err(RestoreError::BusyKey));
+    }
+    let ttl = int(&args[2])?;
+    if ttl < 0 {
+        return Err(CmdError::err("Invalid TTL value, must be >= 0"));
     }
     let expire = match (ttl, absolute) {
         (0, _) => 0,
@@ -58,17 +74,8 @@ pub fn restore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         // expired, as in Redis (its sum wraps negative there).
         (t, false) => (now_ms() as i64).checked_add(t).map_or(1, |e| e as u64),
     };
-    if expire != 0 && expire <= now_ms() {
-        // Already expired: like Redis, check as usual, then succeed
-        // without creating the key (REPLACE removes the old one).
-        crate::types::dump::open(&args[3]).map_err(restore_err)?;
-        let db = ctx.db();
-        if !replace && db.exists(&args[1..2])? > 0 {
-            return Err(restore_err(RestoreError::BusyKey));
-        }
-        db.del(&args[1..2])?;
-        return Ok(Reply::ok());
-    }
+    // An expire time already past: the payload is checked, the old key
+    // removed with REPLACE, and nothing created (as in Redis).
     ctx.db()
         .restore(&args[1], &args[3], expire, replace)
         .map_err(restore_err)?;

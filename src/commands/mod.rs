@@ -201,12 +201,12 @@ impl CommandTable {
         } else {
             return self.lookup_long(name);
         };
-        self.by_name.get(lower).map(|&i| (i, &COMMANDS[i]))
+        self.by_name.get(lower).map(|&i| (i, COMMANDS[i]))
     }
 
     fn lookup_long(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
         let lower = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
-        self.by_name.get(&lower).map(|&i| (i, &COMMANDS[i]))
+        self.by_name.get(&lower).map(|&i| (i, COMMANDS[i]))
     }
 }
 
@@ -294,7 +294,12 @@ fn admit<'s>(
             CmdError::Arity(spec.name.to_string()).to_string(),
         ));
     }
-    let asking = std::mem::take(&mut session.asking) || spec.has(flags::ASKING);
+    let asking = session.asking || spec.has(flags::ASKING);
+    // Like Redis, ASKING lasts for one command, or for a whole transaction
+    // when MULTI follows it (EXEC clears it).
+    if session.multi.is_none() && !spec.has(flags::TRANSACTION) {
+        session.asking = false;
+    }
     let gate = route(server, session, spec, args, asking).map_err(Reply::Error)?;
     Ok(Admitted {
         index,
@@ -414,23 +419,42 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
 /// In cluster mode, checks that the command's keys belong here. Returns
 /// the slot gate to hold while the command runs, or the redirection or
 /// refusal to send instead.
-fn route<'s>(
+pub(crate) fn route<'s>(
     server: &'s Server,
     session: &Session,
     spec: &CommandSpec,
     args: &[Bytes],
     asking: bool,
 ) -> Result<Option<parking_lot::RwLockReadGuard<'s, ()>>, String> {
-    let Some(cluster) = server.cluster.as_ref() else {
+    if server.cluster.is_none() {
         return Ok(None);
-    };
-    let positions = spec.key_indexes(args);
-    let Some(&first) = positions.first() else {
+    }
+    let Some(&first) = spec.key_indexes(args).first() else {
         return Ok(None);
     };
     let gate = server
         .slot_gates
         .read(crate::cluster::slot::key_slot(&args[first]));
+    check_route(server, session, spec, args, asking)?;
+    Ok(Some(gate))
+}
+
+/// The routing decision for one command (see [`route`]), without taking
+/// its slot's gate: for a caller that already holds it.
+pub(crate) fn check_route(
+    server: &Server,
+    session: &Session,
+    spec: &CommandSpec,
+    args: &[Bytes],
+    asking: bool,
+) -> Result<(), String> {
+    let Some(cluster) = server.cluster.as_ref() else {
+        return Ok(());
+    };
+    let positions = spec.key_indexes(args);
+    let Some(&first) = positions.first() else {
+        return Ok(());
+    };
     let keys: Vec<&[u8]> = positions.iter().map(|&i| &args[i][..]).collect();
     let state = cluster.read();
     let db = Db::new(&server.storage, &session.namespace, 0);
@@ -438,18 +462,16 @@ fn route<'s>(
     let decision = crate::cluster::routing::route(&state, &keys, asking, write, || {
         db.exists(&keys).map(|n| n as usize).unwrap_or(0)
     });
-    match decision.error() {
-        Some(e) => Err(e),
-        None => {
-            let slot = crate::cluster::slot::key_slot(&args[first]);
-            if asking && !state.owns(slot) {
-                // An ASKING command into an importing slot: the per-key
-                // path's sign that its import is alive.
-                server.imports.touch_slot(slot);
-            }
-            Ok(Some(gate))
-        }
+    if let Some(e) = decision.error() {
+        return Err(e);
     }
+    let slot = crate::cluster::slot::key_slot(&args[first]);
+    if asking && !state.owns(slot) {
+        // An ASKING command into an importing slot: the per-key
+        // path's sign that its import is alive.
+        server.imports.touch_slot(slot);
+    }
+    Ok(())
 }
 
 fn record_slow(server: &Server, session: &Session, args: &[Bytes], micros: u64) {
@@ -472,7 +494,7 @@ mod tests {
     #[test]
     fn table_is_consistent() {
         let mut names = std::collections::HashSet::new();
-        for c in COMMANDS {
+        for c in COMMANDS.iter() {
             assert!(names.insert(c.name), "duplicate {}", c.name);
             assert_eq!(c.name, c.name.to_ascii_lowercase());
             assert!(c.arity != 0, "{}", c.name);

@@ -320,38 +320,23 @@ pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// STRLEN key
 pub fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer(
-        ctx.db().get(&args[1])?.map(|v| v.len()).unwrap_or(0) as i64,
-    ))
+    Ok(Reply::Integer(ctx.db().strlen(&args[1])? as i64))
 }
 
 /// GETRANGE key start end (also SUBSTR)
 pub fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let (start, end) = (int(&args[2])?, int(&args[3])?);
-    let v = ctx.db().get(&args[1])?.unwrap_or_default();
-    Ok(Reply::bulk(substring(&v, start, end).to_vec()))
+    // A bitmap reads only the fragments the range covers.
+    Ok(Reply::bulk(ctx.db().get_range(&args[1], start, end)?))
 }
 
 /// Redis's GETRANGE index rules: negatives count from the end, clamped.
+#[cfg(test)]
 fn substring(v: &[u8], start: i64, end: i64) -> &[u8] {
-    let len = v.len() as i64;
-    if len == 0 || (start < 0 && end < 0 && start > end) {
-        return &[];
+    match crate::types::string::substring_bounds(v.len() as u64, start, end) {
+        Some((s, e)) => &v[s as usize..=e as usize],
+        None => &[],
     }
-    let s = if start < 0 {
-        (len + start).max(0)
-    } else {
-        start
-    };
-    let e = if end < 0 {
-        (len + end).max(0)
-    } else {
-        end.min(len - 1)
-    };
-    if s > e || s >= len {
-        return &[];
-    }
-    &v[s as usize..=e as usize]
 }
 
 /// SETRANGE key offset value

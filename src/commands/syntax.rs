@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn every_command_has_parseable_syntax() {
-        for c in crate::commands::COMMANDS {
+        for c in crate::commands::COMMANDS.iter() {
             let _ = doc_arguments(c.name);
         }
     }

@@ -1,7 +1,10 @@
-//! The declarative command table.
+//! The declarative command table. Core commands are listed here; each data
+//! type declares its own rows in its command module (`hash::COMMANDS`, ...)
+//! and [`COMMANDS`] joins them, so routing, MULTI and COMMAND read one list.
 
 use super::flags::*;
-#[allow(unused_imports)]
+use std::sync::LazyLock;
+
 use super::{
     bitmap, client, cluster, config, geo, hash, hll, info, introspection, keyspace, list, migrate,
     namespace, server, set, string, transaction, zset,
@@ -9,7 +12,7 @@ use super::{
 use super::{CommandSpec, Handler};
 
 #[allow(clippy::too_many_arguments)]
-const fn c(
+pub(super) const fn c(
     name: &'static str,
     arity: i32,
     flags: u32,
@@ -34,27 +37,45 @@ const fn c(
 
 /// `spec` whose keys follow a `numkeys` argument at position `at` (keys
 /// before `at` in `spec`'s fixed positions stay keys too).
-const fn n(spec: CommandSpec, at: i32) -> CommandSpec {
+pub(super) const fn n(spec: CommandSpec, at: i32) -> CommandSpec {
     CommandSpec {
         numkeys: at,
         ..spec
     }
 }
 
-const NONE: (i32, i32, i32) = (0, 0, 0);
-const ONE: (i32, i32, i32) = (1, 1, 1);
-const ALL: (i32, i32, i32) = (1, -1, 1);
-const PAIRS: (i32, i32, i32) = (1, -1, 2);
-const TWO: (i32, i32, i32) = (1, 2, 1);
+pub(super) const NONE: (i32, i32, i32) = (0, 0, 0);
+pub(super) const ONE: (i32, i32, i32) = (1, 1, 1);
+pub(super) const ALL: (i32, i32, i32) = (1, -1, 1);
+pub(super) const PAIRS: (i32, i32, i32) = (1, -1, 2);
+pub(super) const TWO: (i32, i32, i32) = (1, 2, 1);
 
-const W: u32 = WRITE | DENYOOM;
-const WF: u32 = WRITE | DENYOOM | FAST;
-const R: u32 = READONLY;
-const RF: u32 = READONLY | FAST;
+pub(super) const W: u32 = WRITE | DENYOOM;
+pub(super) const WF: u32 = WRITE | DENYOOM | FAST;
+pub(super) const R: u32 = READONLY;
+pub(super) const RF: u32 = READONLY | FAST;
 
-/// Every command ferrocks serves.
+/// Every command ferrocks serves, core rows first, then each type's.
+pub static COMMANDS: LazyLock<Vec<&'static CommandSpec>> = LazyLock::new(|| {
+    [
+        CORE,
+        hash::COMMANDS,
+        list::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
+        geo::COMMANDS,
+        bitmap::COMMANDS,
+        hll::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+});
+
+/// The commands that are not about one data type (strings, keyspace,
+/// connection, server, transactions, cluster).
 #[rustfmt::skip]
-pub static COMMANDS: &[CommandSpec] = &[
+static CORE: &[CommandSpec] = &[
     // Strings.
     c("get", 2, RF, ONE, "string", "Returns the string value of a key.", string::get),
     c("set", -3, W | FOLDABLE, ONE, "string", "Sets the string value of a key, with options.", string::set),
@@ -80,27 +101,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("cas", -4, W, ONE, "string", "Compares a value and swaps it (kvrocks).", string::cas),
     c("cad", 3, W, ONE, "string", "Compares a value and deletes the key (kvrocks).", string::cad),
     c("lcs", -3, R, TWO, "string", "Finds the longest common subsequence of two strings.", string::lcs),
-    // Hashes.
-
-    // (end of hashes)
-    // Lists.
-
-    // (end of lists)
-    // Sets.
-
-    // (end of sets)
-    // Sorted sets.
-
-    // (end of sorted sets)
-    // Geo.
-
-    // (end of geo)
-    // Bitmaps.
-
-    // (end of bitmaps)
-    // HyperLogLog.
-
-    // (end of HyperLogLog)
     // Keyspace.
     c("del", -2, WRITE, ALL, "generic", "Deletes keys.", keyspace::del),
     c("unlink", -2, WRITE | FAST, ALL, "generic", "Deletes keys.", keyspace::del),

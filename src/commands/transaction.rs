@@ -61,6 +61,27 @@ pub fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
             "CROSSSLOT Keys in request don't hash to the same slot".into(),
         ));
     }
+    // The slot may have moved since the commands were queued: route them
+    // again (like Redis, a redirected EXEC discards the transaction) and
+    // hold the slot's gate while they run.
+    let asking = std::mem::take(&mut ctx.session.asking);
+    let mut gate = None;
+    for args in &state.queue {
+        let Some((_, spec)) = ctx.server.commands.lookup(&args[0]) else {
+            continue;
+        };
+        if spec.key_indexes(args).is_empty() {
+            continue;
+        }
+        if gate.is_none() {
+            gate = super::route(ctx.server, ctx.session, spec, args, asking)
+                .map_err(CmdError::Other)?;
+        } else {
+            // Same slot (checked above), whose gate is already held.
+            super::check_route(ctx.server, ctx.session, spec, args, asking)
+                .map_err(CmdError::Other)?;
+        }
+    }
     let _exclusive = ctx.server.txn_lock.write();
     let mut replies = Vec::with_capacity(state.queue.len());
     for args in &state.queue {

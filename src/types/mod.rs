@@ -10,6 +10,7 @@ pub mod hll;
 pub mod keyspace;
 pub mod list;
 pub mod longdouble;
+pub mod rdb;
 pub mod replay;
 pub mod set;
 pub mod string;

@@ -4,7 +4,7 @@ use rocksdb::WriteBatch;
 
 use super::{Db, TypeError, TypeResult};
 use crate::storage::folded::FoldedWrites;
-use crate::storage::metadata::{self, DataType};
+use crate::storage::metadata::{self, Composite, DataType};
 use crate::storage::Cf;
 use crate::util::numbers::parse_i64;
 
@@ -53,13 +53,63 @@ pub struct SetOutcome {
 }
 
 impl Db<'_> {
+    /// The value and expire time of a string, or of a bitmap read as one
+    /// (Redis users see bitmaps as strings); WRONGTYPE for other types.
     fn string_value(&self, key: &[u8]) -> TypeResult<Option<(Vec<u8>, u64)>> {
-        Ok(self.read_typed(key, DataType::String)?.map(|m| {
-            let mut raw = m.raw;
-            // Drop the header in place rather than copying the value again.
-            raw.drain(..metadata::HEADER_LEN.min(raw.len()));
-            (raw, m.header.expire_ms)
-        }))
+        let Some(m) = self.read_meta(key)? else {
+            return Ok(None);
+        };
+        match m.header.dtype {
+            DataType::String => {
+                let mut raw = m.raw;
+                // Drop the header in place rather than copying the value again.
+                raw.drain(..metadata::HEADER_LEN.min(raw.len()));
+                Ok(Some((raw, m.header.expire_ms)))
+            }
+            DataType::Bitmap => {
+                let meta = Composite::decode(&m.raw).ok_or(TypeError::WrongType)?;
+                let value = self.bitmap_bytes(key, &meta, 0, meta.size)?;
+                Ok(Some((value, meta.expire_ms)))
+            }
+            _ => Err(TypeError::WrongType),
+        }
+    }
+
+    /// STRLEN of a string or a bitmap (from its metadata alone).
+    pub fn strlen(&self, key: &[u8]) -> TypeResult<u64> {
+        let Some(m) = self.read_meta(key)? else {
+            return Ok(0);
+        };
+        match m.header.dtype {
+            DataType::String => Ok(metadata::string_value(&m.raw).len() as u64),
+            DataType::Bitmap => Ok(Composite::decode(&m.raw).ok_or(TypeError::WrongType)?.size),
+            _ => Err(TypeError::WrongType),
+        }
+    }
+
+    /// GETRANGE with Redis's index rules; a bitmap reads only the
+    /// fragments the range covers.
+    pub fn get_range(&self, key: &[u8], start: i64, end: i64) -> TypeResult<Vec<u8>> {
+        let Some(m) = self.read_meta(key)? else {
+            return Ok(Vec::new());
+        };
+        match m.header.dtype {
+            DataType::String => {
+                let v = metadata::string_value(&m.raw);
+                Ok(match substring_bounds(v.len() as u64, start, end) {
+                    Some((s, e)) => v[s as usize..=e as usize].to_vec(),
+                    None => Vec::new(),
+                })
+            }
+            DataType::Bitmap => {
+                let meta = Composite::decode(&m.raw).ok_or(TypeError::WrongType)?;
+                match substring_bounds(meta.size, start, end) {
+                    Some((s, e)) => self.bitmap_bytes(key, &meta, s, e + 1),
+                    None => Ok(Vec::new()),
+                }
+            }
+            _ => Err(TypeError::WrongType),
+        }
     }
 
     fn check_len(&self, len: usize) -> TypeResult<()> {
@@ -81,10 +131,11 @@ impl Db<'_> {
         let mut outcome = SetOutcome::default();
         if opts.get_old {
             if let Some(m) = &existing {
-                if m.header.dtype != DataType::String {
-                    return Err(TypeError::WrongType);
-                }
-                outcome.old = Some(metadata::string_value(&m.raw).to_vec());
+                outcome.old = match m.header.dtype {
+                    DataType::String => Some(metadata::string_value(&m.raw).to_vec()),
+                    DataType::Bitmap => self.string_value(key)?.map(|(v, _)| v),
+                    _ => return Err(TypeError::WrongType),
+                };
             }
         }
         let proceed = match opts.condition {
@@ -154,6 +205,13 @@ impl Db<'_> {
                 Some(m) if m.header.dtype == DataType::String => {
                     let start = m.raw.len() - metadata::string_value(&m.raw).len();
                     each(Some(bytes::Bytes::from(m.raw).slice(start..)))
+                }
+                Some(m) if m.header.dtype == DataType::Bitmap => {
+                    let value = match Composite::decode(&m.raw) {
+                        Some(meta) => Some(self.bitmap_bytes(k.as_ref(), &meta, 0, meta.size)?),
+                        None => None,
+                    };
+                    each(value.map(bytes::Bytes::from))
                 }
                 _ => each(None),
             }
@@ -284,6 +342,20 @@ impl Db<'_> {
             Some(Expiry::At(ms)) => ms,
         };
         let mk = self.meta_key(key);
+        if let Some(mut meta) = self.bitmap_meta(key)? {
+            // A bitmap keeps its fragments: only its metadata changes.
+            if new_expire != 0 && new_expire <= crate::util::now_ms() {
+                self.storage
+                    .delete(Cf::Metadata, &mk)
+                    .map_err(TypeError::from)?;
+            } else if new_expire != old_expire {
+                meta.expire_ms = new_expire;
+                self.storage
+                    .put(Cf::Metadata, &mk, &meta.encode())
+                    .map_err(TypeError::from)?;
+            }
+            return Ok(Some(value));
+        }
         if new_expire != 0 && new_expire <= crate::util::now_ms() {
             self.storage
                 .delete(Cf::Metadata, &mk)
@@ -331,6 +403,27 @@ impl Db<'_> {
         self.storage.delete(Cf::Metadata, &self.meta_key(key))?;
         Ok(1)
     }
+}
+
+/// Redis's GETRANGE index rules over a value of `len` bytes: negatives
+/// count from the end, clamped; the inclusive byte range, or `None` when
+/// empty.
+pub fn substring_bounds(len: u64, start: i64, end: i64) -> Option<(u64, u64)> {
+    let len = len as i64;
+    if len == 0 || (start < 0 && end < 0 && start > end) {
+        return None;
+    }
+    let s = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let e = if end < 0 {
+        (len + end).max(0)
+    } else {
+        end.min(len - 1)
+    };
+    (s <= e && s < len).then_some((s as u64, e as u64))
 }
 
 /// One matching range of an LCS: positions in both strings (inclusive).
