@@ -756,7 +756,10 @@ fn every_type_moves_with_versions_ttls_and_records_intact() {
             panic!("{e}");
         }
     }
-    assert_eq!(q::<i64>(&mut dst, &["HLEN", &key_in_slot(slot, ":big")]), 20_000);
+    assert_eq!(
+        q::<i64>(&mut dst, &["HLEN", &key_in_slot(slot, ":big")]),
+        20_000
+    );
 }
 
 #[test]
@@ -799,7 +802,10 @@ fn redis_command_type_moves_every_type_and_big_keys_in_parts() {
     assert!(ttl > 500 && ttl <= 600, "TTL set last: {ttl}");
     let items: Vec<String> = q(&mut dst, &["LRANGE", &list, "0", "-1"]);
     assert_eq!(items.len(), 3000);
-    assert!(items.iter().enumerate().all(|(i, v)| *v == format!("item{i}")));
+    assert!(items
+        .iter()
+        .enumerate()
+        .all(|(i, v)| *v == format!("item{i}")));
     let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
     assert_eq!(left, 0);
 }

@@ -70,14 +70,18 @@ fn find(ctx: &Ctx, name: &[u8]) -> Option<&'static CommandSpec> {
 /// COMMAND [COUNT | INFO name... | DOCS [name...] | LIST | GETKEYS cmd args...]
 pub fn command(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     if args.len() == 1 {
-        return Ok(Reply::Array(COMMANDS.iter().copied().map(info_of).collect()));
+        return Ok(Reply::Array(
+            COMMANDS.iter().copied().map(info_of).collect(),
+        ));
     }
     match lower(&args[1]).as_str() {
         "count" => Ok(Reply::Integer(COMMANDS.len() as i64)),
         "list" => Ok(Reply::bulk_array(COMMANDS.iter().map(|c| c.name))),
         "info" => {
             if args.len() == 2 {
-                return Ok(Reply::Array(COMMANDS.iter().copied().map(info_of).collect()));
+                return Ok(Reply::Array(
+                    COMMANDS.iter().copied().map(info_of).collect(),
+                ));
             }
             Ok(Reply::Array(
                 args[2..]

@@ -226,7 +226,11 @@ mod tests {
             b.put_cf(s.cf(Cf::Subkey), k, b"v");
         }
         // An abandoned copy from long ago is dropped.
-        b.put_cf(s.cf(Cf::Subkey), subkeys::subkey(b"", b"dst", 2, b"f"), b"v");
+        b.put_cf(
+            s.cf(Cf::Subkey),
+            subkeys::subkey(b"", b"dst", 2, b"f"),
+            b"v",
+        );
         s.write(b).unwrap();
         s.flush().unwrap();
         s.compact_all();
