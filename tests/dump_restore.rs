@@ -808,7 +808,9 @@ fn hostile_and_unsupported_payloads() {
     for m in [&b"f"[..], b"1", b"f", b"2"] {
         rdb_str(&mut o, m);
     }
-    cases.push(("duplicate hash field", seal(o), true));
+    // Redis 7.0 accepts this one into a hash with two "f" fields (its
+    // duplicate check needs sanitize-dump-payload); refusing is safer.
+    cases.push(("duplicate hash field", seal(o), false));
     let mut o = vec![5u8, 1];
     rdb_str(&mut o, b"m");
     o.extend_from_slice(&f64::NAN.to_le_bytes());
@@ -907,13 +909,14 @@ fn old_encodings_restore() {
             "zset-ziplist",
             object(
                 12,
+                // Sorted by score, as Redis keeps them.
                 &ziplist(&[
+                    Z::S(b"c"),
+                    Z::S(b"-inf"),
                     Z::S(b"a"),
                     Z::S(b"1.5"),
                     Z::S(b"b"),
                     Z::I(3),
-                    Z::S(b"c"),
-                    Z::S(b"-inf"),
                 ]),
             ),
         ),
@@ -960,7 +963,7 @@ fn old_encodings_restore() {
     cases.push(("int8", vec![0, 0xC0, 0x85]));
     cases.push(("int16", vec![0, 0xC1, 0x34, 0x12]));
     cases.push(("int32", vec![0, 0xC2, 0xff, 0xff, 0xff, 0x7f]));
-    cases.push(("lzf", vec![0, 0xC3, 5, 9, 2, b'a', b'b', b'c', (4 << 5), 2]));
+    cases.push(("lzf", vec![0, 0xC3, 6, 9, 2, b'a', b'b', b'c', (4 << 5), 2]));
     for (name, obj) in &cases {
         for version in [6u16, 9, 10] {
             let payload = seal_v(obj.clone(), version);

@@ -812,9 +812,15 @@ fn pops_and_random_members() {
     let three = strs(&mut c, &["ZRANDMEMBER", "r", "3"]);
     assert_eq!(three.len(), 3);
     assert_eq!(three.iter().collect::<HashSet<_>>().len(), 3);
-    let mut all = strs(&mut c, &["ZRANDMEMBER", "r", "10"]);
-    all.sort();
-    assert_eq!(all, members);
+    // A count covering the set returns all of it, highest score first.
+    assert_eq!(
+        strs(&mut c, &["ZRANDMEMBER", "r", "10"]),
+        ["e", "d", "c", "b", "a"]
+    );
+    assert_eq!(
+        strs(&mut c, &["ZRANDMEMBER", "r", "5", "WITHSCORES"]),
+        ["e", "5", "d", "4", "c", "3", "b", "2", "a", "1"]
+    );
     let rep = strs(&mut c, &["ZRANDMEMBER", "r", "-50"]);
     assert_eq!(rep.len(), 50);
     assert!(rep.iter().all(|m| members.contains(&m.as_str())));

@@ -14,11 +14,13 @@ use super::table::{c, ONE, R, TWO, W};
 use super::{CommandSpec, Ctx};
 use crate::cluster::slot::key_slot;
 use crate::protocol::Reply;
+use crate::storage::metadata::Composite;
 use crate::types::geo::{
     distance, format_coord, format_distance, hash_string, lonlat_to_score, score_to_lonlat,
     unit_meters, valid_lonlat, GeoPoint, Search, Shape,
 };
 use crate::types::zset::{parse_score, ZAddFlags, ZAddReply};
+use crate::types::Db;
 
 /// The geo rows of the command table.
 #[rustfmt::skip]
@@ -255,8 +257,8 @@ fn geosearchstore(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 }
 
 /// The stored position of `member` in the source set, or Redis's error.
-fn member_center(ctx: &Ctx, key: &[u8], member: &[u8]) -> Result<(f64, f64), CmdError> {
-    match ctx.db().zscore(key, member)? {
+fn member_center(db: &Db, key: &[u8], member: &[u8]) -> Result<(f64, f64), CmdError> {
+    match db.zscore(key, member)? {
         Some(s) => Ok(score_to_lonlat(s)),
         None => Err(CmdError::Other(NO_MEMBER.into())),
     }
@@ -266,7 +268,7 @@ fn member_center(ctx: &Ctx, key: &[u8], member: &[u8]) -> Result<(f64, f64), Cmd
 /// order, so the first error reported is the same. `exists` tells whether
 /// the source key exists (a missing member of a missing key is no error).
 fn parse_request(
-    ctx: &Ctx,
+    db: &Db,
     args: &[Bytes],
     kind: Kind,
     src: &[u8],
@@ -292,7 +294,7 @@ fn parse_request(
         }
         Kind::ByMember { .. } => {
             if exists {
-                req.center = Some(member_center(ctx, src, &args[2])?);
+                req.center = Some(member_center(db, src, &args[2])?);
                 let (r, unit) = radius_args(&args[3], &args[4])?;
                 req.shape = Some((Shape::Radius(r), unit));
             }
@@ -342,7 +344,7 @@ fn parse_request(
             req.store = Some((args[1].clone(), true));
         } else if is(a, "frommember") && left >= 1 && search && !from_lonlat {
             if exists {
-                req.center = Some(member_center(ctx, src, &opts[i + 1])?);
+                req.center = Some(member_center(db, src, &opts[i + 1])?);
             }
             from_member = true;
             i += 1;
@@ -433,19 +435,16 @@ impl Ord for Ranked {
 /// most `count` of them when COUNT was given. With a sort and a COUNT
 /// only the best `count` points are ever held.
 fn collect(
-    ctx: &Ctx,
+    db: &Db,
     src: &[u8],
+    meta: &Composite,
     req: &Request,
     search: &Search,
 ) -> Result<Vec<GeoPoint>, CmdError> {
-    let db = ctx.db();
-    let Some(meta) = db.zset_meta(src)? else {
-        return Ok(Vec::new());
-    };
     let limit = if req.any { req.count } else { 0 };
     if req.sort == Sort::None {
         let mut out = Vec::new();
-        db.geo_search(src, &meta, search, |p| {
+        db.geo_search(src, meta, search, |p| {
             out.push(p);
             limit == 0 || out.len() < limit
         })?;
@@ -458,7 +457,7 @@ fn collect(
     let cap = if req.count > 0 { req.count } else { usize::MAX };
     let mut heap: BinaryHeap<Ranked> = BinaryHeap::new();
     let mut seq = 0usize;
-    db.geo_search(src, &meta, search, |point| {
+    db.geo_search(src, meta, search, |point| {
         let r = Ranked {
             key: sign * point.dist,
             seq,
@@ -486,8 +485,11 @@ fn search_command(ctx: &mut Ctx, args: &[Bytes], kind: Kind) -> CmdResult {
         Kind::SearchStore => args[2].clone(),
         _ => args[1].clone(),
     };
-    let exists = ctx.db().zset_meta(&src)?.is_some();
-    let mut req = parse_request(ctx, args, kind, &src, exists)?;
+    // One snapshot for the whole read when txn-context-enabled asks for it.
+    let snapshot = ctx.read_context();
+    let db = ctx.db().at(snapshot.as_ref());
+    let meta = db.zset_meta(&src)?;
+    let mut req = parse_request(&db, args, kind, &src, meta.is_some())?;
     // GEORADIUS's STORE key is not in the table's key positions (it moves
     // with the options), so the cluster check the router does for fixed
     // keys is done here.
@@ -498,7 +500,7 @@ fn search_command(ctx: &mut Ctx, args: &[Bytes], kind: Kind) -> CmdResult {
             ));
         }
     }
-    let (Some((lon, lat)), Some((shape, unit)), true) = (req.center, req.shape, exists) else {
+    let (Some((lon, lat)), Some((shape, unit)), Some(meta)) = (req.center, req.shape, meta) else {
         return match req.store {
             Some((dst, _)) => {
                 ctx.db().zset_store(&dst, std::iter::empty())?;
@@ -517,7 +519,7 @@ fn search_command(ctx: &mut Ctx, args: &[Bytes], kind: Kind) -> CmdResult {
         shape,
         unit,
     };
-    let points = collect(ctx, &src, &req, &search)?;
+    let points = collect(&db, &src, &meta, &req, &search)?;
     if let Some((dst, as_dist)) = &req.store {
         let n = ctx.db().zset_store(
             dst,

@@ -42,9 +42,12 @@ fn herr(e: HashError) -> CmdError {
     }
 }
 
+/// Field/value argument pairs.
+type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 /// The field/value pairs of HSET and HMSET (`args[2..]`), or the arity
 /// error Redis gives for an odd count.
-fn field_pairs<'a>(args: &'a [Bytes], name: &str) -> Result<Vec<(&'a [u8], &'a [u8])>, CmdError> {
+fn field_pairs<'a>(args: &'a [Bytes], name: &str) -> Result<Pairs<'a>, CmdError> {
     if args.len() < 4 || !args.len().is_multiple_of(2) {
         return Err(CmdError::Arity(name.into()));
     }

@@ -9,8 +9,9 @@
 use rocksdb::WriteBatch;
 use thiserror::Error;
 
+use super::rdb::hyll;
 use super::{Db, TypeError, TypeResult};
-use crate::storage::metadata::{Composite, DataType};
+use crate::storage::metadata::{self, Composite, DataType};
 use crate::storage::Cf;
 
 /// Bits of the hash that pick the register.
@@ -151,19 +152,48 @@ fn segment_rest(seg: usize) -> [u8; 8] {
 }
 
 impl Db<'_> {
-    /// The metadata of an HLL key: `None` when absent; `NotHll` for a
-    /// string or bitmap; WRONGTYPE for any other type (as Redis).
-    fn hll_meta(&self, key: &[u8]) -> HllResult<Option<Composite>> {
+    /// What `key` holds for an HLL command: `None` when absent; a string
+    /// holding Redis's HYLL encoding (written with SET, say) is read as
+    /// its registers; `NotHll` for any other string or a bitmap;
+    /// WRONGTYPE for any other type (as Redis).
+    fn hll_source(&self, key: &[u8]) -> HllResult<Option<HllSource>> {
         let Some(meta) = self.read_meta(key)? else {
             return Ok(None);
         };
         match meta.header.dtype {
             DataType::Hll => Composite::decode(&meta.raw)
-                .map(Some)
+                .map(|m| Some(HllSource::Stored(m)))
                 .ok_or(HllError::NotHll),
-            DataType::String | DataType::Bitmap => Err(HllError::NotHll),
+            DataType::String => {
+                let regs =
+                    hyll::parse(metadata::string_value(&meta.raw)).ok_or(HllError::NotHll)?;
+                Ok(Some(HllSource::Inline {
+                    regs,
+                    expire_ms: meta.header.expire_ms,
+                }))
+            }
+            DataType::Bitmap => Err(HllError::NotHll),
             _ => Err(TypeError::WrongType.into()),
         }
+    }
+
+    /// Merges (max) the registers of `src` into `regs`.
+    fn merge_source(&self, key: &[u8], src: &HllSource, regs: &mut [u8]) -> TypeResult<()> {
+        match src {
+            HllSource::Stored(meta) => {
+                let mut scratch = vec![0u8; HLL_REGISTERS];
+                self.read_registers(key, meta.version, &mut scratch)?;
+                for (r, s) in regs.iter_mut().zip(&scratch) {
+                    *r = (*r).max(*s);
+                }
+            }
+            HllSource::Inline { regs: inline, .. } => {
+                for (r, s) in regs.iter_mut().zip(inline) {
+                    *r = (*r).max(*s);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads all registers of one HLL version into `regs` (16384 bytes).
@@ -227,22 +257,60 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// PFADD: true when a register changed or the key was created.
+    /// PFADD: true when a register changed or the key was created. A
+    /// HYLL string becomes a stored HLL (its TTL kept).
     pub fn pfadd(&self, key: &[u8], elements: &[impl AsRef<[u8]>]) -> HllResult<bool> {
         let _guard = self.storage.locks().lock(&[key]);
-        let existing = self.hll_meta(key)?;
-        let created = existing.is_none();
-        let meta = match existing {
-            Some(m) => m,
-            None => Composite::new(DataType::Hll, self.storage.next_version()),
+        let meta = match self.hll_source(key)? {
+            Some(HllSource::Stored(m)) => m,
+            Some(HllSource::Inline {
+                mut regs,
+                expire_ms,
+            }) => {
+                let mut changed = false;
+                for e in elements {
+                    let (index, value) = register_of(e.as_ref());
+                    if regs[index] < value {
+                        regs[index] = value;
+                        changed = true;
+                    }
+                }
+                self.hll_write_registers(key, &regs, expire_ms)?;
+                return Ok(changed);
+            }
+            None => {
+                let meta = Composite::new(DataType::Hll, self.storage.next_version());
+                let mut batch = WriteBatch::default();
+                self.stage_composite(&mut batch, key, &meta);
+                self.pfadd_segments(key, &meta, elements, true, &mut batch)?;
+                self.storage.write(batch)?;
+                return Ok(true);
+            }
         };
+        let mut batch = WriteBatch::default();
+        let changed = self.pfadd_segments(key, &meta, elements, false, &mut batch)?;
+        if changed {
+            self.storage.write(batch)?;
+        }
+        Ok(changed)
+    }
+
+    /// Stages the segments of a stored HLL that `elements` raise; true
+    /// when any register changed. Reads only the segments they touch.
+    fn pfadd_segments(
+        &self,
+        key: &[u8],
+        meta: &Composite,
+        elements: &[impl AsRef<[u8]>],
+        created: bool,
+        batch: &mut WriteBatch,
+    ) -> TypeResult<bool> {
         // The proposals, grouped by segment.
         let mut by_segment: Vec<Vec<(usize, u8)>> = vec![Vec::new(); SEGMENTS];
         for e in elements {
             let (index, value) = register_of(e.as_ref());
             by_segment[index / SEGMENT_LEN].push((index % SEGMENT_LEN, value));
         }
-        let mut batch = WriteBatch::default();
         let mut changed = false;
         for (seg, proposals) in by_segment.iter().enumerate() {
             if proposals.is_empty() {
@@ -272,33 +340,17 @@ impl Db<'_> {
                 );
             }
         }
-        if created {
-            self.stage_composite(&mut batch, key, &meta);
-        }
-        if !batch.is_empty() {
-            self.storage.write(batch)?;
-        }
-        Ok(changed || created)
+        Ok(changed)
     }
 
     /// PFCOUNT of one or more keys (the union's estimate); missing keys
     /// count as empty.
     pub fn pfcount(&self, keys: &[impl AsRef<[u8]>]) -> HllResult<u64> {
         let mut regs = vec![0u8; HLL_REGISTERS];
-        let mut scratch = vec![0u8; HLL_REGISTERS];
-        for (i, k) in keys.iter().enumerate() {
+        for k in keys {
             let k = k.as_ref();
-            let Some(meta) = self.hll_meta(k)? else {
-                continue;
-            };
-            if i == 0 {
-                self.read_registers(k, meta.version, &mut regs)?;
-            } else {
-                scratch.fill(0);
-                self.read_registers(k, meta.version, &mut scratch)?;
-                for (r, s) in regs.iter_mut().zip(&scratch) {
-                    *r = (*r).max(*s);
-                }
+            if let Some(src) = self.hll_source(k)? {
+                self.merge_source(k, &src, &mut regs)?;
             }
         }
         Ok(count_registers(&regs))
@@ -311,23 +363,22 @@ impl Db<'_> {
         all.extend(sources.iter().map(|s| s.as_ref()));
         let _guard = self.storage.locks().lock(&all);
         let mut regs = vec![0u8; HLL_REGISTERS];
-        let mut scratch = vec![0u8; HLL_REGISTERS];
-        let mut dest_meta = None;
+        let mut dest_src = None;
         for (i, k) in all.iter().enumerate() {
-            let Some(meta) = self.hll_meta(k)? else {
+            let Some(src) = self.hll_source(k)? else {
                 continue;
             };
-            scratch.fill(0);
-            self.read_registers(k, meta.version, &mut scratch)?;
-            for (r, s) in regs.iter_mut().zip(&scratch) {
-                *r = (*r).max(*s);
-            }
+            self.merge_source(k, &src, &mut regs)?;
             if i == 0 {
-                dest_meta = Some(meta);
+                dest_src = Some(src);
             }
         }
-        let meta = match dest_meta {
-            Some(m) => m,
+        let meta = match dest_src {
+            Some(HllSource::Stored(m)) => m,
+            Some(HllSource::Inline { expire_ms, .. }) => {
+                self.hll_write_registers(dest, &regs, expire_ms)?;
+                return Ok(());
+            }
             None => Composite::new(DataType::Hll, self.storage.next_version()),
         };
         let mut batch = WriteBatch::default();
@@ -345,6 +396,20 @@ impl Db<'_> {
         self.storage.write(batch)?;
         Ok(())
     }
+
+    /// The HLL at `key` in Redis's dense HYLL string encoding, which is
+    /// what GET shows of an HLL (Redis users see HLLs as strings).
+    pub fn hll_as_string(&self, key: &[u8]) -> TypeResult<Option<Vec<u8>>> {
+        Ok(self.hll_registers(key)?.map(|regs| hyll::dense(&regs)))
+    }
+}
+
+/// What an HLL command found under a key.
+enum HllSource {
+    /// A stored HLL (register segments).
+    Stored(Composite),
+    /// A string holding Redis's HYLL encoding, parsed.
+    Inline { regs: Vec<u8>, expire_ms: u64 },
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ const REWRITE_BATCH_RECORDS: usize = 1024;
 /// Bytes per write batch when a list is rewritten under a new version.
 const REWRITE_BATCH_BYTES: usize = 4 << 20;
 
+/// Pops of at most this many elements use point reads, not an iterator.
+const POP_POINT_READS: u64 = 16;
+
 /// Trims longer than this use one range deletion instead of point deletes.
 const TRIM_POINT_DELETES: u64 = 64;
 
@@ -287,6 +290,42 @@ impl<'a> Db<'a> {
             return Ok(out);
         }
         let cf = self.storage.cf(Cf::Subkey);
+        if n <= POP_POINT_READS {
+            // A few elements: point reads are cheaper than an iterator.
+            for k in 0..n {
+                let index = match end {
+                    End::Left => l.head + k,
+                    End::Right => l.tail - 1 - k,
+                };
+                let sk = self.list_subkey(key, l.meta.version, index);
+                let Some(v) = self.storage.get_at(self.snapshot, Cf::Subkey, &sk)? else {
+                    break;
+                };
+                out.push(v.to_vec());
+                batch.delete_cf(cf, sk);
+            }
+        } else {
+            self.stage_pop_scan(batch, key, l, end, n, &mut out)?;
+        }
+        let taken = out.len() as u64;
+        match end {
+            End::Left => l.head += taken,
+            End::Right => l.tail -= taken,
+        }
+        Ok(out)
+    }
+
+    /// The iterator half of [`Db::stage_pop`]: `n` elements from `end`.
+    fn stage_pop_scan(
+        &self,
+        batch: &mut WriteBatch,
+        key: &[u8],
+        l: &List,
+        end: End,
+        n: u64,
+        out: &mut Vec<Vec<u8>>,
+    ) -> ListResult<()> {
+        let cf = self.storage.cf(Cf::Subkey);
         let mut it = self.list_iter(key, l);
         match end {
             End::Left => it.seek(&l.head.to_be_bytes()),
@@ -300,13 +339,7 @@ impl<'a> Db<'a> {
                 End::Right => it.prev(),
             }
         }
-        it.status()?;
-        let taken = out.len() as u64;
-        match end {
-            End::Left => l.head += taken,
-            End::Right => l.tail -= taken,
-        }
-        Ok(out)
+        Ok(it.status()?)
     }
 
     /// LPUSH / RPUSH (and with `only_if_exists`, LPUSHX / RPUSHX): pushes

@@ -71,6 +71,8 @@ impl Db<'_> {
                 let value = self.bitmap_bytes(key, &meta, 0, meta.size)?;
                 Ok(Some((value, meta.expire_ms)))
             }
+            // An HLL reads as Redis's dense HYLL string.
+            DataType::Hll => Ok(self.hll_as_string(key)?.map(|v| (v, m.header.expire_ms))),
             _ => Err(TypeError::WrongType),
         }
     }
@@ -83,6 +85,7 @@ impl Db<'_> {
         match m.header.dtype {
             DataType::String => Ok(metadata::string_value(&m.raw).len() as u64),
             DataType::Bitmap => Ok(Composite::decode(&m.raw).ok_or(TypeError::WrongType)?.size),
+            DataType::Hll => Ok(crate::types::rdb::hyll::DENSE_LEN as u64),
             _ => Err(TypeError::WrongType),
         }
     }
@@ -107,6 +110,13 @@ impl Db<'_> {
                     Some((s, e)) => self.bitmap_bytes(key, &meta, s, e + 1),
                     None => Ok(Vec::new()),
                 }
+            }
+            DataType::Hll => {
+                let v = self.hll_as_string(key)?.unwrap_or_default();
+                Ok(match substring_bounds(v.len() as u64, start, end) {
+                    Some((s, e)) => v[s as usize..=e as usize].to_vec(),
+                    None => Vec::new(),
+                })
             }
             _ => Err(TypeError::WrongType),
         }
@@ -133,7 +143,7 @@ impl Db<'_> {
             if let Some(m) = &existing {
                 outcome.old = match m.header.dtype {
                     DataType::String => Some(metadata::string_value(&m.raw).to_vec()),
-                    DataType::Bitmap => self.string_value(key)?.map(|(v, _)| v),
+                    DataType::Bitmap | DataType::Hll => self.string_value(key)?.map(|(v, _)| v),
                     _ => return Err(TypeError::WrongType),
                 };
             }
@@ -205,6 +215,9 @@ impl Db<'_> {
                 Some(m) if m.header.dtype == DataType::String => {
                     let start = m.raw.len() - metadata::string_value(&m.raw).len();
                     each(Some(bytes::Bytes::from(m.raw).slice(start..)))
+                }
+                Some(m) if m.header.dtype == DataType::Hll => {
+                    each(self.hll_as_string(k.as_ref())?.map(bytes::Bytes::from))
                 }
                 Some(m) if m.header.dtype == DataType::Bitmap => {
                     let value = match Composite::decode(&m.raw) {
@@ -342,8 +355,12 @@ impl Db<'_> {
             Some(Expiry::At(ms)) => ms,
         };
         let mk = self.meta_key(key);
-        if let Some(mut meta) = self.bitmap_meta(key)? {
-            // A bitmap keeps its fragments: only its metadata changes.
+        let composite = self
+            .read_meta(key)?
+            .filter(|m| matches!(m.header.dtype, DataType::Bitmap | DataType::Hll))
+            .and_then(|m| Composite::decode(&m.raw));
+        if let Some(mut meta) = composite {
+            // A bitmap or HLL keeps its subkeys: only its metadata changes.
             if new_expire != 0 && new_expire <= crate::util::now_ms() {
                 self.storage
                     .delete(Cf::Metadata, &mk)

@@ -5,7 +5,10 @@
 //! lookups and member-ordered walks, and in the score CF (`rest` = score
 //! bytes followed by the member, empty value) for walks in score order.
 //! Score and lex ranges are seeks on these; nothing here loads a whole
-//! set into memory except where a reply needs it.
+//! set into memory except where a reply needs it. There is no rank index:
+//! ZRANK and rank windows count entries from the nearer end of the set,
+//! and ZCOUNT/ZLEXCOUNT walk their range, so these cost O(distance), not
+//! O(log N) as in Redis.
 //!
 //! Also home of the score helpers shared with the geo commands: Redis's
 //! float parsing ([`parse_score`], [`parse_range_float`]) and printing
@@ -1065,8 +1068,9 @@ impl<'a> Db<'a> {
         Ok(out)
     }
 
-    /// ZRANDMEMBER with a count: `count > 0` distinct members (the whole set
-    /// when it is smaller), `count < 0` that many members with repeats.
+    /// ZRANDMEMBER with a count: `count > 0` distinct members in random
+    /// order (the whole set, highest score first, when it is not bigger
+    /// than `count`), `count < 0` that many members with repeats.
     /// One walk of the set up to the highest picked rank; memory follows
     /// the reply, not the set.
     pub fn zrandmember(&self, key: &[u8], count: i64) -> TypeResult<Vec<(Vec<u8>, f64)>> {
@@ -1080,12 +1084,12 @@ impl<'a> Db<'a> {
         let mut rng = Rng::new();
         let all = ScoreRange::inclusive(f64::NEG_INFINITY, f64::INFINITY);
         if count > 0 && count as u64 >= size {
+            // The whole set, highest score first, as Redis replies then.
             let mut out = Vec::with_capacity(size.min(1 << 16) as usize);
-            self.zwalk_score(key, &meta, &all, false, |m, s| {
+            self.zwalk_score(key, &meta, &all, true, |m, s| {
                 out.push((m.to_vec(), s));
                 true
             })?;
-            rng.shuffle(&mut out);
             return Ok(out);
         }
         // The ranks to pick: distinct (Floyd's sampling) or with repeats.
@@ -1220,8 +1224,9 @@ fn nearer_front(size: u64, lo: u64, hi: u64) -> bool {
     lo <= size.saturating_sub(1).saturating_sub(hi)
 }
 
-/// The ascending rank window `(lo, hi)` for Redis's `start stop` index
-/// arguments (negative counts from the end), `None` when empty.
+/// The clamped rank window `(start, stop)` for Redis's `start stop` index
+/// arguments (negative counts from the end; ranks count from the top for
+/// the REV commands), `None` when empty.
 pub fn rank_window(size: u64, start: i64, stop: i64) -> Option<(u64, u64)> {
     let len = size as i128;
     let mut start = start as i128;

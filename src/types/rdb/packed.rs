@@ -269,8 +269,11 @@ pub fn intset(buf: &[u8]) -> Result<impl Iterator<Item = i64> + '_, Bad> {
 /// The (field, value) pairs of a zipmap, the hash encoding of RDB files
 /// older than Redis 2.6: `[count: u8]` then `[len]field[len][free]value`
 /// entries (a length is one byte below 254, else 254 and four bytes LE),
-/// then 0xFF.
-pub fn zipmap(buf: &[u8]) -> Result<Vec<(&[u8], &[u8])>, Bad> {
+/// then 0xFF. Calls `pair` for each; returns how many there were.
+pub fn zipmap<E: From<Bad>>(
+    buf: &[u8],
+    mut pair: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
+) -> Result<u64, E> {
     fn len_at(buf: &[u8], at: &mut usize) -> Result<usize, Bad> {
         let b = *buf.get(*at).ok_or(Bad)?;
         match b {
@@ -291,14 +294,14 @@ pub fn zipmap(buf: &[u8]) -> Result<Vec<(&[u8], &[u8])>, Bad> {
         *at += n;
         Ok(s)
     }
-    let mut out = Vec::new();
+    let mut n = 0;
     let mut at = 1;
     loop {
         if *buf.get(at).ok_or(Bad)? == 0xFF {
             if at + 1 != buf.len() {
-                return Err(Bad);
+                return Err(Bad.into());
             }
-            return Ok(out);
+            return Ok(n);
         }
         let n = len_at(buf, &mut at)?;
         let field = take(buf, &mut at, n)?;
@@ -307,7 +310,8 @@ pub fn zipmap(buf: &[u8]) -> Result<Vec<(&[u8], &[u8])>, Bad> {
         at += 1;
         let value = take(buf, &mut at, n)?;
         take(buf, &mut at, free)?;
-        out.push((field, value));
+        pair(field, value)?;
+        n += 1;
     }
 }
 

@@ -290,10 +290,9 @@ pub fn load<E: From<Bad>>(
         }
         types::HASH_ZIPMAP => {
             let blob = input.string()?;
-            for (f, v) in packed::zipmap(&blob)? {
-                sink(Item::Field(Cow::Borrowed(f), Cow::Borrowed(v)))?;
-                n += 1;
-            }
+            n = packed::zipmap(&blob, |f, v| {
+                sink(Item::Field(Cow::Borrowed(f), Cow::Borrowed(v)))
+            })?;
         }
         types::LIST_ZIPLIST | types::ZSET_ZIPLIST | types::HASH_ZIPLIST => {
             let blob = input.string()?;

@@ -350,7 +350,8 @@ start_server {tags {zset}} {
         }
         set three [r zrandmember rz 3]
         assert_equal 3 [llength [lsort -unique $three]]
-        assert_equal {a b c d e} [lsort [r zrandmember rz 10]]
+        assert_equal {e d c b a} [r zrandmember rz 10]
+        assert_equal {e 5 d 4 c 3 b 2 a 1} [r zrandmember rz 5 withscores]
         set rep [r zrandmember rz -50]
         assert_equal 50 [llength $rep]
         foreach m $rep { assert_match {[abcde]} $m }
