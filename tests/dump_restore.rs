@@ -1108,3 +1108,35 @@ fn migrate_from_redis() {
         "19999"
     );
 }
+
+/// MIGRATE between two ferrocks servers: small composite keys travel as
+/// RESTORE payloads, big ones in parts, TTLs included.
+#[test]
+fn migrate_between_ferrocks_servers() {
+    let a = Server::start();
+    let b = Server::start();
+    let mut fa = a.client();
+    let mut fb = b.client();
+    let (plain, hlls) = fill_ferrocks(&mut fa);
+    ok(&mut fa, &[b"PEXPIRE", b"set", b"100000"]);
+    let port = b.port().to_string();
+    let want: Vec<_> = plain.iter().map(|k| content(&mut fa, k)).collect();
+    let counts: Vec<i64> = hlls.iter().map(|k| pfcount(&mut fa, k)).collect();
+    let mut args: Vec<&str> = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+    args.extend(plain.iter().chain(&hlls));
+    assert_eq!(q::<String>(&mut fa, &args), "OK");
+    for (key, w) in plain.iter().zip(&want) {
+        assert_eq!(&content(&mut fb, key), w, "{key}");
+        assert_eq!(
+            q::<i64>(&mut fa, &["EXISTS", key]),
+            0,
+            "{key} still on the source"
+        );
+    }
+    for (key, n) in hlls.iter().zip(&counts) {
+        assert_eq!(pfcount(&mut fb, key), *n, "{key}");
+    }
+    let ttl: i64 = q(&mut fb, &["PTTL", "set"]);
+    assert!(ttl > 90_000 && ttl <= 100_000, "PTTL {ttl}");
+    assert_eq!(q::<i64>(&mut fb, &["PTTL", "hash:big"]), -1);
+}

@@ -168,3 +168,59 @@ fn survives_restart() {
     assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "h"]), 9973);
     assert_eq!(q::<i64>(&mut c, &["PFADD", "h", "e1"]), 0);
 }
+
+#[test]
+fn hll_reads_as_a_redis_hyll_string() {
+    let s = Server::start();
+    let mut c = s.client();
+    add_range(&mut c, "h", "e", 0, 3000);
+    // 2979 is what redis-server 7.0 counts for e0..e2999.
+    assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "h"]), 2979);
+    let dense: Vec<u8> = q(&mut c, &["GET", "h"]);
+    assert_eq!(&dense[..5], b"HYLL\x00");
+    assert_eq!(dense.len(), 12304);
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "h"]), 12304);
+    assert_eq!(
+        q::<Vec<u8>>(&mut c, &["GETRANGE", "h", "0", "3"]),
+        b"HYLL".to_vec()
+    );
+    // SET of those bytes gives a key PFCOUNT and PFADD accept.
+    let _: () = redis::cmd("SET")
+        .arg("copy")
+        .arg(&dense)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "copy"]), 2979);
+    assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "copy", "h"]), 2979);
+    assert_eq!(q::<i64>(&mut c, &["PFADD", "copy", "e1"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["PFADD", "copy", "new-element"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "copy"]), 2980);
+    // A sparse HYLL string as redis-server's GET returns it (PFADD a b c).
+    let sparse = hex("48594c4c01000000000000000000008060f38050b1844bfb80425a");
+    let _: () = redis::cmd("SET")
+        .arg("sp")
+        .arg(&sparse)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(q::<i64>(&mut c, &["EXPIRE", "sp", "1000"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "sp"]), 3);
+    assert_eq!(q::<String>(&mut c, &["PFMERGE", "sp", "h"]), "OK");
+    assert!(q::<i64>(&mut c, &["TTL", "sp"]) > 0);
+    // redis-server 7.0 counts 2983 for the same merge.
+    assert_eq!(q::<i64>(&mut c, &["PFCOUNT", "sp"]), 2983);
+    assert_eq!(q::<i64>(&mut c, &["PFADD", "sp", "a", "b", "c"]), 0);
+    // A damaged HYLL string is not an HLL.
+    let _: () = redis::cmd("SET")
+        .arg("bad")
+        .arg(&dense[..100])
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(q_err(&mut c, &["PFCOUNT", "bad"]), NOT_HLL);
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -67,7 +67,10 @@ fn pop_with_count(c: &mut Connection, raw: &mut Raw) {
     assert_eq!(raw.cmd(&["LPOP", "pc", "0"]), "*0\r\n");
     assert_eq!(raw.cmd(&["LPOP", "pc", "1"]), "*1\r\n$1\r\na\r\n");
     assert_eq!(q::<Vec<String>>(c, &["RPOP", "pc", "2"]), strs(&["e", "d"]));
-    assert_eq!(q::<Vec<String>>(c, &["LPOP", "pc", "10"]), strs(&["b", "c"]));
+    assert_eq!(
+        q::<Vec<String>>(c, &["LPOP", "pc", "10"]),
+        strs(&["b", "c"])
+    );
     assert_eq!(q::<i64>(c, &["EXISTS", "pc"]), 0);
     // A missing key: nil bulk without a count, nil array with one.
     assert_eq!(raw.cmd(&["LPOP", "pc"]), "$-1\r\n");
@@ -141,8 +144,14 @@ fn lset(c: &mut Connection) {
     assert_eq!(q::<String>(c, &["LSET", "ls", "-1", "C"]), "OK");
     assert_eq!(q::<String>(c, &["LSET", "ls", "0", ""]), "OK");
     assert_eq!(range(c, "ls"), strs(&["", "B", "C"]));
-    assert_eq!(q_err(c, &["LSET", "ls", "3", "x"]), "ERR index out of range");
-    assert_eq!(q_err(c, &["LSET", "ls", "-4", "x"]), "ERR index out of range");
+    assert_eq!(
+        q_err(c, &["LSET", "ls", "3", "x"]),
+        "ERR index out of range"
+    );
+    assert_eq!(
+        q_err(c, &["LSET", "ls", "-4", "x"]),
+        "ERR index out of range"
+    );
     assert_eq!(q_err(c, &["LSET", "ls", "x", "x"]), NOT_INT);
     assert_eq!(q_err(c, &["LSET", "nokey", "0", "x"]), "ERR no such key");
     // The key is looked up before the index is parsed.
@@ -296,11 +305,20 @@ fn lpos(c: &mut Connection, raw: &mut Raw) {
 
 fn lmove_and_rpoplpush(c: &mut Connection) {
     q::<i64>(c, &["RPUSH", "src", "a", "b", "c"]);
-    assert_eq!(q::<String>(c, &["LMOVE", "src", "dst", "LEFT", "RIGHT"]), "a");
-    assert_eq!(q::<String>(c, &["LMOVE", "src", "dst", "right", "left"]), "c");
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "src", "dst", "LEFT", "RIGHT"]),
+        "a"
+    );
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "src", "dst", "right", "left"]),
+        "c"
+    );
     assert_eq!(range(c, "src"), strs(&["b"]));
     assert_eq!(range(c, "dst"), strs(&["c", "a"]));
-    assert_eq!(q::<String>(c, &["LMOVE", "src", "dst", "LEFT", "LEFT"]), "b");
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "src", "dst", "LEFT", "LEFT"]),
+        "b"
+    );
     assert_eq!(q::<i64>(c, &["EXISTS", "src"]), 0);
     assert_eq!(range(c, "dst"), strs(&["b", "c", "a"]));
     assert_eq!(
@@ -308,17 +326,29 @@ fn lmove_and_rpoplpush(c: &mut Connection) {
         None
     );
     // Same key: a rotation.
-    assert_eq!(q::<String>(c, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"]), "b");
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"]),
+        "b"
+    );
     assert_eq!(range(c, "dst"), strs(&["c", "a", "b"]));
-    assert_eq!(q::<String>(c, &["LMOVE", "dst", "dst", "RIGHT", "LEFT"]), "b");
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "dst", "dst", "RIGHT", "LEFT"]),
+        "b"
+    );
     assert_eq!(range(c, "dst"), strs(&["b", "c", "a"]));
-    assert_eq!(q::<String>(c, &["LMOVE", "dst", "dst", "LEFT", "LEFT"]), "b");
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "dst", "dst", "LEFT", "LEFT"]),
+        "b"
+    );
     assert_eq!(range(c, "dst"), strs(&["b", "c", "a"]));
     assert_eq!(q::<String>(c, &["RPOPLPUSH", "dst", "dst"]), "a");
     assert_eq!(range(c, "dst"), strs(&["a", "b", "c"]));
     // A one-element list moved onto itself stays.
     q::<i64>(c, &["RPUSH", "one", "only"]);
-    assert_eq!(q::<String>(c, &["LMOVE", "one", "one", "LEFT", "RIGHT"]), "only");
+    assert_eq!(
+        q::<String>(c, &["LMOVE", "one", "one", "LEFT", "RIGHT"]),
+        "only"
+    );
     assert_eq!(range(c, "one"), strs(&["only"]));
     assert_eq!(q::<String>(c, &["RPOPLPUSH", "one", "other"]), "only");
     assert_eq!(q::<i64>(c, &["EXISTS", "one"]), 0);
@@ -326,7 +356,10 @@ fn lmove_and_rpoplpush(c: &mut Connection) {
     assert_eq!(q::<Option<String>>(c, &["RPOPLPUSH", "one", "other"]), None);
     assert_eq!(q::<String>(c, &["RPOPLPUSH", "dst", "other"]), "c");
     assert_eq!(range(c, "other"), strs(&["c", "only"]));
-    assert_eq!(q_err(c, &["LMOVE", "dst", "other", "MIDDLE", "LEFT"]), SYNTAX);
+    assert_eq!(
+        q_err(c, &["LMOVE", "dst", "other", "MIDDLE", "LEFT"]),
+        SYNTAX
+    );
     assert_eq!(q_err(c, &["LMOVE", "dst", "other", "LEFT", "UP"]), SYNTAX);
     assert_eq!(
         q_err(c, &["LMOVE", "dst", "other", "LEFT"]),
@@ -370,10 +403,19 @@ fn lmpop(c: &mut Connection, raw: &mut Raw) {
     assert_eq!(q_err(c, &["LMPOP", "99", "mp1", "LEFT"]), SYNTAX);
     assert_eq!(q_err(c, &["LMPOP", "1", "mp1", "MIDDLE"]), SYNTAX);
     assert_eq!(q_err(c, &["LMPOP", "1", "mp1", "LEFT", "COUNT"]), SYNTAX);
-    assert_eq!(q_err(c, &["LMPOP", "1", "mp1", "LEFT", "COUNT", "0"]), count);
-    assert_eq!(q_err(c, &["LMPOP", "1", "mp1", "LEFT", "COUNT", "x"]), count);
     assert_eq!(
-        q_err(c, &["LMPOP", "1", "mp1", "LEFT", "COUNT", "1", "COUNT", "2"]),
+        q_err(c, &["LMPOP", "1", "mp1", "LEFT", "COUNT", "0"]),
+        count
+    );
+    assert_eq!(
+        q_err(c, &["LMPOP", "1", "mp1", "LEFT", "COUNT", "x"]),
+        count
+    );
+    assert_eq!(
+        q_err(
+            c,
+            &["LMPOP", "1", "mp1", "LEFT", "COUNT", "1", "COUNT", "2"]
+        ),
         SYNTAX
     );
     assert_eq!(q_err(c, &["LMPOP", "1", "mp1", "LEFT", "FOO"]), SYNTAX);

@@ -836,14 +836,6 @@ impl<'a> Db<'a> {
             Some(_) => Err(TypeError::WrongType),
         }
     }
-
-    /// The metadata of `key` when it is a live bitmap, else `None`.
-    pub fn bitmap_meta(&self, key: &[u8]) -> TypeResult<Option<Composite>> {
-        Ok(self
-            .read_meta(key)?
-            .filter(|m| m.header.dtype == DataType::Bitmap)
-            .and_then(|m| Composite::decode(&m.raw)))
-    }
 }
 
 /// A field's raw bits as the type's value.

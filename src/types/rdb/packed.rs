@@ -294,14 +294,14 @@ pub fn zipmap<E: From<Bad>>(
         *at += n;
         Ok(s)
     }
-    let mut n = 0;
+    let mut pairs = 0;
     let mut at = 1;
     loop {
         if *buf.get(at).ok_or(Bad)? == 0xFF {
             if at + 1 != buf.len() {
                 return Err(Bad.into());
             }
-            return Ok(n);
+            return Ok(pairs);
         }
         let n = len_at(buf, &mut at)?;
         let field = take(buf, &mut at, n)?;
@@ -311,7 +311,7 @@ pub fn zipmap<E: From<Bad>>(
         let value = take(buf, &mut at, n)?;
         take(buf, &mut at, free)?;
         pair(field, value)?;
-        n += 1;
+        pairs += 1;
     }
 }
 

@@ -114,4 +114,27 @@ start_server {tags {hll}} {
         r set t plain
         assert_error "WRONGTYPE Key is not a valid HyperLogLog string value." {r pfcount t}
     }
+
+    test "GET of an HLL can be SET back and counted" {
+        r del hs
+        pf_add_range hs e 0 3000
+        assert_equal 2979 [r pfcount hs]
+        set raw [r get hs]
+        assert_equal HYLL [string range $raw 0 3]
+        assert_equal HYLL [r getrange hs 0 3]
+        r set hcopy $raw
+        assert_equal 2979 [r pfcount hcopy]
+        assert_equal 0 [r pfadd hcopy e1]
+        assert_equal 1 [r pfadd hcopy new-element]
+        assert_equal 2980 [r pfcount hcopy]
+    }
+
+    test "A sparse HYLL string from redis-server is an HLL" {
+        r set sp [binary format H* 48594c4c01000000000000000000008060f38050b1844bfb80425a]
+        assert_equal 3 [r pfcount sp]
+        assert_equal OK [r pfmerge sp hs]
+        assert_equal 2983 [r pfcount sp]
+        r set bad [string range [r get hs] 0 99]
+        assert_error "WRONGTYPE Key is not a valid HyperLogLog string value." {r pfcount bad}
+    }
 }
