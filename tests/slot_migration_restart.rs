@@ -51,8 +51,18 @@ fn wait_mid_snapshot(cl: &Cluster, src: usize, chunks: u64) {
     );
 }
 
-/// Every key of `slot` on node `node` with its value (GET), through
-/// CLUSTER GETKEYSINSLOT.
+/// The command that reads a key's whole content: GET for strings, DUMP
+/// for the composite keys `fill_slot` writes too.
+fn read_cmd(type_name: &str) -> &'static str {
+    if type_name == "string" {
+        "GET"
+    } else {
+        "DUMP"
+    }
+}
+
+/// Every key of `slot` on node `node` with its content (see [`read_cmd`]),
+/// through CLUSTER GETKEYSINSLOT.
 fn slot_contents(cl: &Cluster, node: usize, slot: u16) -> BTreeMap<String, Vec<u8>> {
     let mut con = cl.client(node);
     let keys: Vec<String> = q(
@@ -61,7 +71,8 @@ fn slot_contents(cl: &Cluster, node: usize, slot: u16) -> BTreeMap<String, Vec<u
     );
     keys.into_iter()
         .map(|k| {
-            let v: Vec<u8> = q(&mut con, &["GET", &k]);
+            let t: String = q(&mut con, &["TYPE", &k]);
+            let v: Vec<u8> = q(&mut con, &[read_cmd(&t), &k]);
             (k, v)
         })
         .collect()
@@ -473,9 +484,13 @@ fn follow(cl: &Cluster, args: &[&str]) -> redis::Value {
     panic!("{args:?}: no answer after 500 redirects, last {last}");
 }
 
-/// `GET key` through redirects.
+/// A key's content (see [`read_cmd`]) through redirects.
 fn follow_get(cl: &Cluster, key: &str) -> Option<Vec<u8>> {
-    match follow(cl, &["GET", key]) {
+    let t = match follow(cl, &["TYPE", key]) {
+        redis::Value::SimpleString(t) => t,
+        other => panic!("TYPE {key}: {other:?}"),
+    };
+    match follow(cl, &[read_cmd(&t), key]) {
         redis::Value::Nil => None,
         v => Some(redis::from_redis_value(v).unwrap()),
     }
