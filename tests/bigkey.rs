@@ -18,10 +18,7 @@ struct Ops {
     get: u64,
     seek: u64,
     next: u64,
-    /// Backward steps: `prev_total` when INFO reports it. INFO rocksdb
-    /// has no such field today (src/storage/mod.rs `op_totals` reads no
-    /// `Ticker::NumberDbPrev`), so backward walks are invisible and this
-    /// stays 0; the step bounds below include it for when it appears.
+    /// Backward iterator steps (`prev_total`).
     prev: u64,
 }
 
@@ -57,7 +54,7 @@ fn totals(c: &mut Connection) -> Ops {
         get: field("get_total"),
         seek: field("seek_total"),
         next: field("next_total"),
-        prev: opt_field("prev_total").unwrap_or(0),
+        prev: field("prev_total"),
     }
 }
 
@@ -491,14 +488,14 @@ fn windows_cost_the_window(c: &mut Connection, tag: &str) {
         BIG as u64,
     );
     assert!(d.next >= 90_000, "rank 90000 reached in {d:?}?");
-    // Ranks nearer the back are reached with backward steps, which INFO
-    // does not count (no prev_total): 99,990 prev steps show as 1 seek.
-    window(
+    // Ranks nearer the back are reached with backward steps.
+    let d = window(
         c,
         &["ZRANGE", &zset, "100000", "100009"],
         &names("m", 100_000..100_010),
         BIG as u64,
     );
+    assert!(d.prev >= 99_000, "rank 100000 reached backward in {d:?}?");
     let (v, d) = read_cost(c, &["ZRANK", &zset, "m150000"]);
     println!("ZRANK {zset} m150000: {v:?} {d:?}");
     assert_eq!(v, redis::Value::Int(150_000));

@@ -211,8 +211,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             // Running totals, so a test can count what one command cost.
             let _ = write!(
                 out,
-                "put_total:{}\nget_total:{}\nseek_total:{}\nnext_total:{}\n",
-                totals.put, totals.get, totals.seek, totals.next
+                "put_total:{}\nget_total:{}\nseek_total:{}\nnext_total:{}\nprev_total:{}\n",
+                totals.put, totals.get, totals.seek, totals.next, totals.prev
             );
             for cf in Cf::ALL {
                 for prop in [

@@ -103,6 +103,7 @@ impl Stats {
                 get: rate(totals.get, s.totals.get),
                 seek: rate(totals.seek, s.totals.seek),
                 next: rate(totals.next, s.totals.next),
+                prev: rate(totals.prev, s.totals.prev),
             };
             s.at = now;
             s.totals = totals;

@@ -87,8 +87,10 @@ pub struct OpTotals {
     pub get: u64,
     /// Iterator seeks.
     pub seek: u64,
-    /// Iterator steps.
+    /// Iterator steps forward.
     pub next: u64,
+    /// Iterator steps backward (reverse ranges, walks from a key's end).
+    pub prev: u64,
 }
 
 fn compression(name: &str) -> DBCompressionType {
@@ -245,6 +247,7 @@ impl Storage {
             get: self.db_opts.get_ticker_count(Ticker::NumberKeysRead),
             seek: self.db_opts.get_ticker_count(Ticker::NumberDbSeek),
             next: self.db_opts.get_ticker_count(Ticker::NumberDbNext),
+            prev: self.db_opts.get_ticker_count(Ticker::NumberDbPrev),
         }
     }
 
