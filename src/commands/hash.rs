@@ -9,6 +9,8 @@ use super::flags::*;
 use super::table::{c, ONE, R, RF, WF};
 use super::{subscan, CommandSpec, Ctx};
 use crate::protocol::Reply;
+use crate::storage::metadata::DataType;
+use crate::types::composite::SubkeyPage;
 use crate::types::hash::{HashError, LexBound, LexRange};
 use crate::types::longdouble::{self, LdError};
 
@@ -177,17 +179,29 @@ pub(super) fn empty_scan() -> Reply {
     Reply::Array(vec![Reply::bulk("0"), Reply::Array(Vec::new())])
 }
 
-/// HSCAN key cursor [MATCH pattern] [COUNT count]
-pub fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+/// The page an HSCAN or SSCAN (`args`) of a `dtype` key asks for; `None`
+/// when the key is missing (reply [`empty_scan`], whatever the options).
+pub(super) fn scan_page(
+    ctx: &mut Ctx,
+    args: &[Bytes],
+    dtype: DataType,
+) -> Result<Option<SubkeyPage>, CmdError> {
     check_cursor(&args[2])?;
-    if ctx.db().hash_meta(&args[1])?.is_none() {
-        return Ok(empty_scan());
+    if ctx.db().read_composite(&args[1], dtype)?.is_none() {
+        return Ok(None);
     }
     let a = subscan::parse(ctx, args)?;
     let page = ctx
         .db()
-        .hscan(&args[1], a.after.as_deref(), a.count, a.pattern)?
-        .unwrap_or_default();
+        .scan_composite(&args[1], dtype, a.after.as_deref(), a.count, a.pattern)?;
+    Ok(Some(page.unwrap_or_default()))
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+pub fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let Some(page) = scan_page(ctx, args, DataType::Hash)? else {
+        return Ok(empty_scan());
+    };
     let mut items = Vec::with_capacity(page.items.len() * 2);
     for (f, v) in page.items {
         items.push(Reply::bulk(f));

@@ -6,10 +6,11 @@ use bytes::Bytes;
 use super::args::{int, is};
 use super::error::{CmdError, CmdResult};
 use super::flags::*;
-use super::hash::{check_cursor, empty_scan, pick_count, random_count};
+use super::hash::{empty_scan, pick_count, random_count, scan_page};
 use super::table::{c, n, ALL, NONE, ONE, R, RF, TWO, W, WF};
 use super::{subscan, CommandSpec, Ctx};
 use crate::protocol::Reply;
+use crate::storage::metadata::DataType;
 use crate::types::set::SetOp;
 
 /// The set rows of the command table.
@@ -202,15 +203,9 @@ pub fn sintercard(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    check_cursor(&args[2])?;
-    if ctx.db().set_meta(&args[1])?.is_none() {
+    let Some(page) = scan_page(ctx, args, DataType::Set)? else {
         return Ok(empty_scan());
-    }
-    let a = subscan::parse(ctx, args)?;
-    let page = ctx
-        .db()
-        .sscan(&args[1], a.after.as_deref(), a.count, a.pattern)?
-        .unwrap_or_default();
+    };
     let items = page
         .items
         .into_iter()

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use rocksdb::WriteBatch;
 
 use super::composite::SubkeyIter;
+use super::string::string_payload;
 use super::{Db, TypeError, TypeResult};
 use crate::storage::metadata::{self, Composite, DataType};
 use crate::storage::Cf;
@@ -217,14 +218,10 @@ impl<'a> Db<'a> {
             return Ok(None);
         };
         match m.header.dtype {
-            DataType::String => {
-                let mut raw = m.raw;
-                raw.drain(..metadata::HEADER_LEN.min(raw.len()));
-                Ok(Some(BitValue::Str {
-                    value: raw,
-                    expire_ms: m.header.expire_ms,
-                }))
-            }
+            DataType::String => Ok(Some(BitValue::Str {
+                value: string_payload(m.raw),
+                expire_ms: m.header.expire_ms,
+            })),
             DataType::Bitmap => Composite::decode(&m.raw)
                 .map(|c| Some(BitValue::Frags(c)))
                 .ok_or(TypeError::WrongType),

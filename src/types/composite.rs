@@ -4,6 +4,8 @@
 //! in bounded batches (RENAME, COPY, MOVEX) and paging through them for
 //! the `*SCAN` commands. Each type module builds on these and nothing else.
 
+use std::collections::HashSet;
+
 use rocksdb::{DBRawIterator, WriteBatch};
 
 use super::{Db, TypeError, TypeResult};
@@ -125,6 +127,99 @@ impl<'a> Db<'a> {
         Ok(page)
     }
 
+    /// Calls `each` with every (`rest`, value) of the subkey CF of `key`, a
+    /// composite of type `dtype`, in byte order. Returns false when the
+    /// key is missing.
+    pub fn each_subkey(
+        &self,
+        key: &[u8],
+        dtype: DataType,
+        mut each: impl FnMut(&[u8], &[u8]),
+    ) -> TypeResult<bool> {
+        let Some(meta) = self.read_composite(key, dtype)? else {
+            return Ok(false);
+        };
+        let mut it = self.subkeys(Cf::Subkey, key, meta.version);
+        it.seek_to_first();
+        while it.valid() {
+            each(it.rest(), it.value());
+            it.next();
+        }
+        it.status()?;
+        Ok(true)
+    }
+
+    /// One HSCAN/SSCAN page (see [`Db::scan_subkeys`]) of `key`, a
+    /// composite of type `dtype`; `None` when the key is missing.
+    pub fn scan_composite(
+        &self,
+        key: &[u8],
+        dtype: DataType,
+        after: Option<&[u8]>,
+        count: usize,
+        pattern: Option<&[u8]>,
+    ) -> TypeResult<Option<SubkeyPage>> {
+        let Some(meta) = self.read_composite(key, dtype)? else {
+            return Ok(None);
+        };
+        self.scan_subkeys(key, meta.version, after, count, pattern)
+            .map(Some)
+    }
+
+    /// Deletes those of `items` (subkey-CF `rest`s: fields, members) that
+    /// exist in `key`, a composite of type `dtype` (repeats counted once),
+    /// under the key's lock and in one batch with the metadata (the key
+    /// disappears when emptied); returns how many. HDEL and SREM.
+    pub fn delete_subkeys(
+        &self,
+        key: &[u8],
+        dtype: DataType,
+        items: &[impl AsRef<[u8]>],
+    ) -> TypeResult<u64> {
+        let cf = self.storage.cf(Cf::Subkey);
+        self.delete_subkeys_with(key, dtype, items, |batch, version, item, _| {
+            batch.delete_cf(cf, self.subkey(key, version, item));
+            true
+        })
+    }
+
+    /// [`Db::delete_subkeys`] where `stage(batch, version, item, value)`
+    /// stages the deletion of each item found (`value`: its subkey-CF
+    /// value) and returns true, or false when it keeps it after all. ZREM.
+    pub fn delete_subkeys_with(
+        &self,
+        key: &[u8],
+        dtype: DataType,
+        items: &[impl AsRef<[u8]>],
+        mut stage: impl FnMut(&mut WriteBatch, u64, &[u8], &[u8]) -> bool,
+    ) -> TypeResult<u64> {
+        let _guard = self.storage.locks().lock(&[key]);
+        let Some(mut meta) = self.read_composite(key, dtype)? else {
+            return Ok(0);
+        };
+        let mut batch = WriteBatch::default();
+        let mut gone: HashSet<&[u8]> = HashSet::new();
+        for item in items {
+            let item = item.as_ref();
+            if gone.contains(item) {
+                continue;
+            }
+            if let Some(value) = self.get_subkey(Cf::Subkey, key, meta.version, item)? {
+                if stage(&mut batch, meta.version, item, &value) {
+                    gone.insert(item);
+                }
+            }
+        }
+        let n = gone.len() as u64;
+        if n == 0 {
+            return Ok(0);
+        }
+        meta.size = meta.size.saturating_sub(n);
+        self.stage_composite(&mut batch, key, &meta);
+        self.storage.write(batch)?;
+        Ok(n)
+    }
+
     /// Writes the subkeys (both CFs) of `src`'s version `meta.version` under
     /// `dst_db`/`dst` at `new_version`, in batches of bounded size. The
     /// copies stay invisible until the caller writes `dst`'s metadata.
@@ -215,6 +310,16 @@ impl SubkeyIter<'_> {
     /// Moves to the previous subkey.
     pub fn prev(&mut self) {
         self.it.prev();
+    }
+
+    /// Moves to the next subkey, or to the previous one when `forward` is
+    /// false.
+    pub fn step(&mut self, forward: bool) {
+        if forward {
+            self.it.next();
+        } else {
+            self.it.prev();
+        }
     }
 
     /// The current subkey without its prefix (empty when not valid).

@@ -226,45 +226,33 @@ pub fn distance(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * a.sqrt().asin()
 }
 
-/// Moves a cell `d` columns east (positive) or west (negative), wrapping
-/// around the antimeridian.
-fn move_lon(hash: &mut GeoHash, d: i8) {
+/// Moves a cell `d` steps along one axis, forward (positive: east or
+/// north) or back, wrapping around (the antimeridian for longitude). The
+/// axis's bits are those `axis` selects; the other axis's, `other`, stay.
+fn move_cell(hash: &mut GeoHash, d: i8, axis: u64, other: u64) {
     let width = 64 - 2 * hash.step as u32;
-    let lon = hash.bits & ODD_BITS;
-    let lat = hash.bits & EVEN_BITS;
-    // Filling the latitude positions with ones makes a carry (or borrow)
-    // run through them from one longitude bit to the next.
-    let fill = EVEN_BITS >> width;
+    let along = hash.bits & axis;
+    let kept = hash.bits & other;
+    // Filling the other axis's positions with ones makes a carry (or
+    // borrow) run through them from one bit of this axis to the next.
+    let fill = other >> width;
     let moved = if d > 0 {
-        lon.wrapping_add(fill + 1)
+        along.wrapping_add(fill + 1)
     } else {
-        (lon | fill).wrapping_sub(fill + 1)
+        (along | fill).wrapping_sub(fill + 1)
     };
-    hash.bits = (moved & (ODD_BITS >> width)) | lat;
-}
-
-/// Moves a cell `d` rows north (positive) or south (negative), wrapping.
-fn move_lat(hash: &mut GeoHash, d: i8) {
-    let width = 64 - 2 * hash.step as u32;
-    let lon = hash.bits & ODD_BITS;
-    let lat = hash.bits & EVEN_BITS;
-    let fill = ODD_BITS >> width;
-    let moved = if d > 0 {
-        lat.wrapping_add(fill + 1)
-    } else {
-        (lat | fill).wrapping_sub(fill + 1)
-    };
-    hash.bits = (moved & (EVEN_BITS >> width)) | lon;
+    hash.bits = (moved & (axis >> width)) | kept;
 }
 
 /// The cell `dlon` columns and `dlat` rows away from `hash`.
 fn neighbour(hash: GeoHash, dlon: i8, dlat: i8) -> GeoHash {
     let mut h = hash;
+    // Longitude bits are the odd positions, latitude bits the even ones.
     if dlon != 0 {
-        move_lon(&mut h, dlon);
+        move_cell(&mut h, dlon, ODD_BITS, EVEN_BITS);
     }
     if dlat != 0 {
-        move_lat(&mut h, dlat);
+        move_cell(&mut h, dlat, EVEN_BITS, ODD_BITS);
     }
     h
 }
@@ -405,24 +393,18 @@ impl Search {
             let center = decode_area(cells[0]);
             let unused = GeoHash::default();
             // Indexes: 1 N, 2 S, 3 E, 4 W, 5 NE, 6 NW, 7 SE, 8 SW.
-            if center.lat_min < min_lat {
-                for i in [2, 7, 8] {
-                    cells[i] = unused;
-                }
-            }
-            if center.lat_max > max_lat {
-                for i in [1, 5, 6] {
-                    cells[i] = unused;
-                }
-            }
-            if center.lon_min < min_lon {
-                for i in [4, 6, 8] {
-                    cells[i] = unused;
-                }
-            }
-            if center.lon_max > max_lon {
-                for i in [3, 5, 7] {
-                    cells[i] = unused;
+            // The cells beyond each side of the area that the center cell
+            // already reaches past are not needed.
+            for (beyond, side) in [
+                (center.lat_min < min_lat, [2, 7, 8]),
+                (center.lat_max > max_lat, [1, 5, 6]),
+                (center.lon_min < min_lon, [4, 6, 8]),
+                (center.lon_max > max_lon, [3, 5, 7]),
+            ] {
+                if beyond {
+                    for i in side {
+                        cells[i] = unused;
+                    }
                 }
             }
         }

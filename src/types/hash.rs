@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use rocksdb::WriteBatch;
 use thiserror::Error;
 
-use super::composite::SubkeyPage;
 use super::longdouble::{self, LdError};
 use super::{Db, TypeError, TypeResult};
 use crate::storage::metadata::{Composite, DataType};
@@ -47,51 +46,8 @@ impl From<rocksdb::Error> for HashError {
 /// Result of a hash operation with hash-specific errors.
 pub type HashResult<T> = Result<T, HashError>;
 
-/// One end of a lexicographic range (HRANGEBYLEX, like ZRANGEBYLEX's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LexBound {
-    /// `-`: before every field.
-    NegInf,
-    /// `+`: after every field.
-    PosInf,
-    /// `[x`: `x` included.
-    Incl(Vec<u8>),
-    /// `(x`: `x` excluded.
-    Excl(Vec<u8>),
-}
-
-impl LexBound {
-    /// Parses `-`, `+`, `[field` or `(field`; `None` for anything else.
-    pub fn parse(arg: &[u8]) -> Option<LexBound> {
-        match arg.first()? {
-            b'-' if arg.len() == 1 => Some(LexBound::NegInf),
-            b'+' if arg.len() == 1 => Some(LexBound::PosInf),
-            b'[' => Some(LexBound::Incl(arg[1..].to_vec())),
-            b'(' => Some(LexBound::Excl(arg[1..].to_vec())),
-            _ => None,
-        }
-    }
-
-    /// True when `field` is not below this bound used as a minimum.
-    fn above_min(&self, field: &[u8]) -> bool {
-        match self {
-            LexBound::NegInf => true,
-            LexBound::PosInf => false,
-            LexBound::Incl(x) => field >= x.as_slice(),
-            LexBound::Excl(x) => field > x.as_slice(),
-        }
-    }
-
-    /// True when `field` is not above this bound used as a maximum.
-    fn below_max(&self, field: &[u8]) -> bool {
-        match self {
-            LexBound::NegInf => false,
-            LexBound::PosInf => true,
-            LexBound::Incl(x) => field <= x.as_slice(),
-            LexBound::Excl(x) => field < x.as_slice(),
-        }
-    }
-}
+/// One end of a lexicographic range (HRANGEBYLEX's is ZRANGEBYLEX's).
+pub use super::zset::LexBound;
 
 /// What HRANGEBYLEX asks for: a range, a direction and a LIMIT.
 #[derive(Debug, Clone)]
@@ -174,46 +130,7 @@ impl Db<'_> {
 
     /// HDEL: returns how many of the fields existed (and are now gone).
     pub fn hdel(&self, key: &[u8], fields: &[impl AsRef<[u8]>]) -> TypeResult<u64> {
-        let _guard = self.storage.locks().lock(&[key]);
-        let Some(mut meta) = self.hash_meta(key)? else {
-            return Ok(0);
-        };
-        let (n, mut batch) = self.delete_subkeys_present(key, &meta, fields)?;
-        if n == 0 {
-            return Ok(0);
-        }
-        meta.size = meta.size.saturating_sub(n);
-        self.stage_composite(&mut batch, key, &meta);
-        self.storage.write(batch)?;
-        Ok(n)
-    }
-
-    /// Stages the deletion of those of `items` that exist in `meta`'s
-    /// version of `key` (repeats counted once); returns how many and the
-    /// batch. Shared by HDEL and SREM.
-    pub(super) fn delete_subkeys_present(
-        &self,
-        key: &[u8],
-        meta: &Composite,
-        items: &[impl AsRef<[u8]>],
-    ) -> TypeResult<(u64, WriteBatch)> {
-        let mut batch = WriteBatch::default();
-        let cf = self.storage.cf(Cf::Subkey);
-        let mut gone: HashSet<&[u8]> = HashSet::new();
-        for item in items {
-            let item = item.as_ref();
-            if gone.contains(item) {
-                continue;
-            }
-            if self
-                .get_subkey(Cf::Subkey, key, meta.version, item)?
-                .is_some()
-            {
-                batch.delete_cf(cf, self.subkey(key, meta.version, item));
-                gone.insert(item);
-            }
-        }
-        Ok((gone.len() as u64, batch))
+        self.delete_subkeys(key, DataType::Hash, fields)
     }
 
     /// HLEN.
@@ -279,38 +196,8 @@ impl Db<'_> {
 
     /// HGETALL / HKEYS / HVALS without collecting: `each` gets every
     /// (field, value) in field order. Returns false when the key is missing.
-    pub fn hash_each(&self, key: &[u8], mut each: impl FnMut(&[u8], &[u8])) -> TypeResult<bool> {
-        let Some(meta) = self.hash_meta(key)? else {
-            return Ok(false);
-        };
-        let mut it = self.subkeys(Cf::Subkey, key, meta.version);
-        it.seek_to_first();
-        while it.valid() {
-            each(it.rest(), it.value());
-            it.next();
-        }
-        it.status()?;
-        Ok(true)
-    }
-
-    /// One HSCAN page; `None` when the key is missing.
-    pub fn hscan(
-        &self,
-        key: &[u8],
-        after: Option<&[u8]>,
-        count: usize,
-        pattern: Option<&[u8]>,
-    ) -> TypeResult<Option<SubkeyPage>> {
-        let Some(meta) = self.hash_meta(key)? else {
-            return Ok(None);
-        };
-        Ok(Some(self.scan_subkeys(
-            key,
-            meta.version,
-            after,
-            count,
-            pattern,
-        )?))
+    pub fn hash_each(&self, key: &[u8], each: impl FnMut(&[u8], &[u8])) -> TypeResult<bool> {
+        self.each_subkey(key, DataType::Hash, each)
     }
 
     /// HRANDFIELD: `count` random (field, value) pairs, distinct fields

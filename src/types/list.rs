@@ -22,6 +22,7 @@ use rocksdb::WriteBatch;
 use thiserror::Error;
 
 use super::composite::SubkeyIter;
+use super::zset::rank_window;
 use super::{Db, TypeError};
 use crate::storage::metadata::{Composite, DataType};
 use crate::storage::{Cf, StorageError};
@@ -154,21 +155,10 @@ impl List {
     }
 
     /// The inclusive offsets `[from, to]` of an LRANGE/LTRIM range, or
-    /// `None` when it selects nothing.
+    /// `None` when it selects nothing (the index rules of ZRANGE's
+    /// [`rank_window`]).
     fn resolve_range(&self, start: i64, stop: i64) -> Option<(u64, u64)> {
-        let len = self.len().min(i64::MAX as u64) as i64;
-        let mut start = if start < 0 { start + len } else { start };
-        let mut stop = if stop < 0 { stop + len } else { stop };
-        if start < 0 {
-            start = 0;
-        }
-        if start > stop || start >= len {
-            return None;
-        }
-        if stop >= len {
-            stop = len - 1;
-        }
-        Some((start as u64, stop as u64))
+        rank_window(self.len().min(i64::MAX as u64), start, stop)
     }
 }
 
@@ -245,6 +235,38 @@ impl<'a> Db<'a> {
     fn stage_list(&self, batch: &mut WriteBatch, key: &[u8], l: &mut List) {
         l.sync();
         self.stage_composite(batch, key, &l.meta);
+    }
+
+    /// Starts rewriting `l` under a fresh version: the writer (its first
+    /// element goes at the head) and an iterator on `l`'s first element.
+    fn begin_rewrite<'d>(&'d self, key: &'d [u8], l: &List) -> (Rewriter<'d, 'a>, SubkeyIter<'a>) {
+        let rw = Rewriter {
+            db: self,
+            key,
+            version: self.storage.next_version(),
+            next: l.head,
+            batch: WriteBatch::default(),
+        };
+        let mut it = self.list_iter(key, l);
+        it.seek(&l.head.to_be_bytes());
+        (rw, it)
+    }
+
+    /// Ends a rewrite: `l` now lives under the writer's version and ends
+    /// after its last element; writes the last batch with the metadata.
+    fn finish_rewrite(&self, rw: Rewriter<'_, '_>, l: &mut List) -> ListResult<()> {
+        let Rewriter {
+            key,
+            version,
+            next,
+            mut batch,
+            ..
+        } = rw;
+        l.meta.version = version;
+        l.tail = next;
+        self.stage_list(&mut batch, key, l);
+        self.storage.write(batch)?;
+        Ok(())
     }
 
     /// Stages pushing `values` one by one at `end` of `l`.
@@ -652,16 +674,7 @@ impl<'a> Db<'a> {
             return Ok(l.len() as i64);
         }
         // A long shift: rewrite the list under a fresh version.
-        let version = self.storage.next_version();
-        let mut rw = Rewriter {
-            db: self,
-            key,
-            version,
-            next: l.head,
-            batch: WriteBatch::default(),
-        };
-        let mut it = self.list_iter(key, &l);
-        it.seek(&l.head.to_be_bytes());
+        let (mut rw, mut it) = self.begin_rewrite(key, &l);
         while it.valid() {
             if index_of(it.rest()) == Some(q) {
                 rw.emit(value)?;
@@ -673,11 +686,7 @@ impl<'a> Db<'a> {
         if q >= l.tail {
             rw.emit(value)?;
         }
-        let (next, mut batch) = (rw.next, rw.batch);
-        l.meta.version = version;
-        l.tail = next;
-        self.stage_list(&mut batch, key, &mut l);
-        self.storage.write(batch)?;
+        self.finish_rewrite(rw, &mut l)?;
         Ok(l.len() as i64)
     }
 
@@ -799,16 +808,7 @@ impl<'a> Db<'a> {
             return Ok(removed);
         }
         // A long shift: rewrite the list under a fresh version.
-        let version = self.storage.next_version();
-        let mut rw = Rewriter {
-            db: self,
-            key,
-            version,
-            next: l.head,
-            batch: WriteBatch::default(),
-        };
-        let mut it = self.list_iter(key, &l);
-        it.seek(&l.head.to_be_bytes());
+        let (mut rw, mut it) = self.begin_rewrite(key, &l);
         while it.valid() {
             let in_range = index_of(it.rest()).is_some_and(|i| i >= lo && i <= hi);
             if !(in_range && it.value() == value) {
@@ -817,11 +817,7 @@ impl<'a> Db<'a> {
             it.next();
         }
         it.status()?;
-        let (next, mut batch) = (rw.next, rw.batch);
-        l.meta.version = version;
-        l.tail = next;
-        self.stage_list(&mut batch, key, &mut l);
-        self.storage.write(batch)?;
+        self.finish_rewrite(rw, &mut l)?;
         Ok(removed)
     }
 

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocksdb::WriteBatch;
 
-use super::composite::{SubkeyIter, SubkeyPage};
+use super::composite::SubkeyIter;
 use super::{Db, TypeResult};
 use crate::storage::metadata::{Composite, DataType};
 use crate::storage::Cf;
@@ -112,23 +112,21 @@ impl Shape {
     /// Learns the shape from the entries at both ends of `it`'s key.
     fn learn(it: &mut SubkeyIter<'_>) -> TypeResult<Shape> {
         let mut samples = Vec::new();
+        // Up to SHAPE_SAMPLE entries (their first SHAPE_MAX_LEN bytes) from
+        // one end of the key inwards; returns how many.
+        let mut sample = |it: &mut SubkeyIter<'_>, forward: bool| {
+            let mut n = 0;
+            while n < SHAPE_SAMPLE && it.valid() {
+                samples.push(it.rest()[..it.rest().len().min(SHAPE_MAX_LEN)].to_vec());
+                it.step(forward);
+                n += 1;
+            }
+            n
+        };
         it.seek_to_first();
-        for _ in 0..SHAPE_SAMPLE {
-            if !it.valid() {
-                break;
-            }
-            samples.push(it.rest()[..it.rest().len().min(SHAPE_MAX_LEN)].to_vec());
-            it.next();
-        }
-        let forward = samples.len();
+        let forward = sample(it, true);
         it.seek_to_last();
-        for _ in 0..SHAPE_SAMPLE {
-            if !it.valid() {
-                break;
-            }
-            samples.push(it.rest()[..it.rest().len().min(SHAPE_MAX_LEN)].to_vec());
-            it.prev();
-        }
+        sample(it, false);
         it.status()?;
         let first = samples.first().cloned().unwrap_or_default();
         let last = samples.get(forward).cloned().unwrap_or_default();
@@ -254,18 +252,7 @@ impl Db<'_> {
 
     /// SREM: returns how many members were removed.
     pub fn srem(&self, key: &[u8], members: &[impl AsRef<[u8]>]) -> TypeResult<u64> {
-        let _guard = self.storage.locks().lock(&[key]);
-        let Some(mut meta) = self.set_meta(key)? else {
-            return Ok(0);
-        };
-        let (n, mut batch) = self.delete_subkeys_present(key, &meta, members)?;
-        if n == 0 {
-            return Ok(0);
-        }
-        meta.size = meta.size.saturating_sub(n);
-        self.stage_composite(&mut batch, key, &meta);
-        self.storage.write(batch)?;
-        Ok(n)
+        self.delete_subkeys(key, DataType::Set, members)
     }
 
     /// SCARD.
@@ -290,36 +277,8 @@ impl Db<'_> {
 
     /// SMEMBERS without collecting: `each` gets every member in byte order.
     pub fn smembers_each(&self, key: &[u8], mut each: impl FnMut(&[u8])) -> TypeResult<()> {
-        let Some(meta) = self.set_meta(key)? else {
-            return Ok(());
-        };
-        let mut it = self.subkeys(Cf::Subkey, key, meta.version);
-        it.seek_to_first();
-        while it.valid() {
-            each(it.rest());
-            it.next();
-        }
-        it.status()
-    }
-
-    /// One SSCAN page; `None` when the key is missing.
-    pub fn sscan(
-        &self,
-        key: &[u8],
-        after: Option<&[u8]>,
-        count: usize,
-        pattern: Option<&[u8]>,
-    ) -> TypeResult<Option<SubkeyPage>> {
-        let Some(meta) = self.set_meta(key)? else {
-            return Ok(None);
-        };
-        Ok(Some(self.scan_subkeys(
-            key,
-            meta.version,
-            after,
-            count,
-            pattern,
-        )?))
+        self.each_subkey(key, DataType::Set, |m, _| each(m))?;
+        Ok(())
     }
 
     /// SRANDMEMBER: `count` random members, distinct when `distinct`.
@@ -445,22 +404,7 @@ impl Db<'_> {
         let Some(((key, meta), others)) = live.split_first() else {
             return Ok(());
         };
-        let mut it = self.subkeys(Cf::Subkey, key, meta.version);
-        it.seek_to_first();
-        'members: while it.valid() {
-            let member = it.rest();
-            for (k, m) in others {
-                if !self.has_member(k, m, member)? {
-                    it.next();
-                    continue 'members;
-                }
-            }
-            if !each(member)? {
-                return Ok(());
-            }
-            it.next();
-        }
-        it.status()
+        self.filter_each(key, meta, others, true, each)
     }
 
     fn diff_each(
@@ -475,12 +419,26 @@ impl Db<'_> {
             .iter()
             .filter_map(|(k, m)| m.map(|m| (*k, m)))
             .collect();
+        self.filter_each(key, meta, &others, false, each)
+    }
+
+    /// Passes the members of the set (`key`, `meta`) in byte order to
+    /// `each`, until it returns false: those in every one of `others` when
+    /// `in_others` (SINTER), those in none of them otherwise (SDIFF).
+    fn filter_each(
+        &self,
+        key: &[u8],
+        meta: &Composite,
+        others: &[(&[u8], &Composite)],
+        in_others: bool,
+        each: &mut impl FnMut(&[u8]) -> TypeResult<bool>,
+    ) -> TypeResult<()> {
         let mut it = self.subkeys(Cf::Subkey, key, meta.version);
         it.seek_to_first();
         'members: while it.valid() {
             let member = it.rest();
-            for (k, m) in &others {
-                if self.has_member(k, m, member)? {
+            for (k, m) in others {
+                if self.has_member(k, m, member)? != in_others {
                     it.next();
                     continue 'members;
                 }

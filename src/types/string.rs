@@ -52,6 +52,13 @@ pub struct SetOutcome {
     pub old: Option<Vec<u8>>,
 }
 
+/// The value of a string key from its raw metadata record: the record
+/// without its header, dropped in place rather than copying the value.
+pub(super) fn string_payload(mut raw: Vec<u8>) -> Vec<u8> {
+    raw.drain(..metadata::HEADER_LEN.min(raw.len()));
+    raw
+}
+
 impl Db<'_> {
     /// The value and expire time of a string, or of a bitmap read as one
     /// (Redis users see bitmaps as strings); WRONGTYPE for other types.
@@ -60,12 +67,7 @@ impl Db<'_> {
             return Ok(None);
         };
         match m.header.dtype {
-            DataType::String => {
-                let mut raw = m.raw;
-                // Drop the header in place rather than copying the value again.
-                raw.drain(..metadata::HEADER_LEN.min(raw.len()));
-                Ok(Some((raw, m.header.expire_ms)))
-            }
+            DataType::String => Ok(Some((string_payload(m.raw), m.header.expire_ms))),
             DataType::Bitmap => {
                 let meta = Composite::decode(&m.raw).ok_or(TypeError::WrongType)?;
                 let value = self.bitmap_bytes(key, &meta, 0, meta.size)?;

@@ -299,7 +299,7 @@ fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
     }
 }
 
-/// One end of a lex range.
+/// One end of a lex range (ZRANGEBYLEX's, also HRANGEBYLEX's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LexBound {
     /// `-`: below every member.
@@ -321,6 +321,26 @@ impl LexBound {
             (b'[', m) => Some(LexBound::Incl(m.to_vec())),
             (b'(', m) => Some(LexBound::Excl(m.to_vec())),
             _ => None,
+        }
+    }
+
+    /// True when `m` is not below this bound used as a minimum.
+    pub fn above_min(&self, m: &[u8]) -> bool {
+        match self {
+            LexBound::NegInf => true,
+            LexBound::PosInf => false,
+            LexBound::Incl(b) => m >= b.as_slice(),
+            LexBound::Excl(b) => m > b.as_slice(),
+        }
+    }
+
+    /// True when `m` is not above this bound used as a maximum.
+    pub fn below_max(&self, m: &[u8]) -> bool {
+        match self {
+            LexBound::NegInf => false,
+            LexBound::PosInf => true,
+            LexBound::Incl(b) => m <= b.as_slice(),
+            LexBound::Excl(b) => m < b.as_slice(),
         }
     }
 }
@@ -345,22 +365,12 @@ impl LexRange {
 
     /// True when `m` is at or above the lower end.
     pub fn gte_min(&self, m: &[u8]) -> bool {
-        match &self.min {
-            LexBound::NegInf => true,
-            LexBound::PosInf => false,
-            LexBound::Incl(b) => m >= b.as_slice(),
-            LexBound::Excl(b) => m > b.as_slice(),
-        }
+        self.min.above_min(m)
     }
 
     /// True when `m` is at or below the upper end.
     pub fn lte_max(&self, m: &[u8]) -> bool {
-        match &self.max {
-            LexBound::NegInf => false,
-            LexBound::PosInf => true,
-            LexBound::Incl(b) => m <= b.as_slice(),
-            LexBound::Excl(b) => m < b.as_slice(),
-        }
+        self.max.below_max(m)
     }
 
     /// True when no member can be inside.
@@ -430,6 +440,15 @@ impl From<rocksdb::Error> for ZsetError {
     }
 }
 
+/// What [`Db::stage_member`] does with a member's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Write them.
+    Put,
+    /// Delete them.
+    Delete,
+}
+
 /// The member part of a score-CF `rest`.
 fn score_rest_member(rest: &[u8]) -> &[u8] {
     rest.get(8..).unwrap_or(&[])
@@ -463,44 +482,34 @@ impl<'a> Db<'a> {
         self.read_composite(key, DataType::ZSet)
     }
 
-    /// Stages the two records of (member, score).
+    /// Stages the two records of (member, score) in set version
+    /// `version`: the member's subkey (value: the encoded score) and its
+    /// score-CF entry (value: empty); writes or deletes them as `op` says.
     fn stage_member(
         &self,
+        op: Stage,
         batch: &mut WriteBatch,
         key: &[u8],
         version: u64,
         member: &[u8],
         score: f64,
     ) {
-        batch.put_cf(
-            self.storage.cf(Cf::Subkey),
-            self.subkey(key, version, member),
-            encode_score(score),
-        );
-        batch.put_cf(
-            self.storage.cf(Cf::ZsetScore),
-            self.subkey(key, version, &score_rest(score, member)),
-            b"",
-        );
-    }
-
-    /// Stages the removal of (member, score).
-    fn unstage_member(
-        &self,
-        batch: &mut WriteBatch,
-        key: &[u8],
-        version: u64,
-        member: &[u8],
-        score: f64,
-    ) {
-        batch.delete_cf(
-            self.storage.cf(Cf::Subkey),
-            self.subkey(key, version, member),
-        );
-        batch.delete_cf(
-            self.storage.cf(Cf::ZsetScore),
-            self.subkey(key, version, &score_rest(score, member)),
-        );
+        let encoded = encode_score(score);
+        let records: [(Cf, Vec<u8>, &[u8]); 2] = [
+            (Cf::Subkey, self.subkey(key, version, member), &encoded),
+            (
+                Cf::ZsetScore,
+                self.subkey(key, version, &score_rest(score, member)),
+                b"",
+            ),
+        ];
+        for (cf, subkey, value) in records {
+            let cf = self.storage.cf(cf);
+            match op {
+                Stage::Put => batch.put_cf(cf, subkey, value),
+                Stage::Delete => batch.delete_cf(cf, subkey),
+            }
+        }
     }
 
     /// The score of `member` in the set version `version`.
@@ -562,8 +571,15 @@ impl<'a> Db<'a> {
                     }
                     last_score = Some(new);
                     if new != cur {
-                        self.unstage_member(&mut batch, key, meta.version, member, cur);
-                        self.stage_member(&mut batch, key, meta.version, member, new);
+                        self.stage_member(
+                            Stage::Delete,
+                            &mut batch,
+                            key,
+                            meta.version,
+                            member,
+                            cur,
+                        );
+                        self.stage_member(Stage::Put, &mut batch, key, meta.version, member, new);
                         pending.insert(member, new);
                         updated += 1;
                     }
@@ -572,7 +588,7 @@ impl<'a> Db<'a> {
                     if flags.xx {
                         continue;
                     }
-                    self.stage_member(&mut batch, key, meta.version, member, score);
+                    self.stage_member(Stage::Put, &mut batch, key, meta.version, member, score);
                     pending.insert(member, score);
                     meta.size += 1;
                     added += 1;
@@ -631,29 +647,17 @@ impl<'a> Db<'a> {
 
     /// ZREM: removes the members, returns how many were there.
     pub fn zrem(&self, key: &[u8], members: &[&[u8]]) -> TypeResult<i64> {
-        let _guard = self.storage.locks().lock(&[key]);
-        let Some(mut meta) = self.zset_meta(key)? else {
-            return Ok(0);
-        };
-        let mut batch = WriteBatch::default();
-        let mut gone: std::collections::HashSet<&[u8]> = Default::default();
-        let mut removed = 0;
-        for &m in members {
-            if gone.contains(m) {
-                continue;
-            }
-            if let Some(score) = self.member_score(key, meta.version, m)? {
-                self.unstage_member(&mut batch, key, meta.version, m, score);
-                gone.insert(m);
-                removed += 1;
-            }
-        }
-        if removed > 0 {
-            meta.size = meta.size.saturating_sub(removed as u64);
-            self.stage_composite(&mut batch, key, &meta);
-            self.storage.write(batch)?;
-        }
-        Ok(removed)
+        let removed =
+            self.delete_subkeys_with(key, DataType::ZSet, members, |batch, version, m, value| {
+                match decode_score(value) {
+                    Some(score) => {
+                        self.stage_member(Stage::Delete, batch, key, version, m, score);
+                        true
+                    }
+                    None => false,
+                }
+            })?;
+        Ok(removed as i64)
     }
 
     // -----------------------------------------------------------------------
@@ -668,7 +672,7 @@ impl<'a> Db<'a> {
         meta: &Composite,
         range: &ScoreRange,
         rev: bool,
-        mut f: impl FnMut(&[u8], f64) -> bool,
+        f: impl FnMut(&[u8], f64) -> bool,
     ) -> TypeResult<()> {
         if range.is_empty() {
             return Ok(());
@@ -676,39 +680,20 @@ impl<'a> Db<'a> {
         let mut it = self.subkeys(Cf::ZsetScore, key, meta.version);
         if !rev {
             it.seek(&encode_score(range.min));
-            while it.valid() {
-                let s = score_rest_score(it.rest());
-                if range.gte_min(s) {
-                    break;
-                }
-                it.next();
-            }
-            while it.valid() {
-                let rest = it.rest();
-                let s = score_rest_score(rest);
-                if !range.lte_max(s) || !f(score_rest_member(rest), s) {
-                    break;
-                }
-                it.next();
-            }
         } else {
             seek_last_with_score_at_most(&mut it, range.max);
-            while it.valid() {
-                let s = score_rest_score(it.rest());
-                if range.lte_max(s) {
-                    break;
-                }
-                it.prev();
-            }
-            while it.valid() {
-                let rest = it.rest();
-                let s = score_rest_score(rest);
-                if !range.gte_min(s) || !f(score_rest_member(rest), s) {
-                    break;
-                }
-                it.prev();
-            }
         }
+        type Check = fn(&ScoreRange, f64) -> bool;
+        let (near_ok, far_ok): (Check, Check) = if rev {
+            (ScoreRange::lte_max, ScoreRange::gte_min)
+        } else {
+            (ScoreRange::gte_min, ScoreRange::lte_max)
+        };
+        // Skip what lies beyond the near bound (an excluded end).
+        while it.valid() && !near_ok(range, score_rest_score(it.rest())) {
+            it.step(!rev);
+        }
+        walk_score_cf(&mut it, rev, |_, s| far_ok(range, s), f);
         it.status()
     }
 
@@ -743,7 +728,7 @@ impl<'a> Db<'a> {
         meta: &Composite,
         range: &LexRange,
         rev: bool,
-        mut f: impl FnMut(&[u8], f64) -> bool,
+        f: impl FnMut(&[u8], f64) -> bool,
     ) -> TypeResult<()> {
         if range.is_empty() {
             return Ok(());
@@ -760,27 +745,13 @@ impl<'a> Db<'a> {
         if !it.valid() || !range.lte_max(score_rest_member(it.rest())) {
             return it.status();
         }
-        if !rev {
-            seek_first_lex(&mut it, range);
-            while it.valid() {
-                let rest = it.rest();
-                let m = score_rest_member(rest);
-                if !range.lte_max(m) || !f(m, score_rest_score(rest)) {
-                    break;
-                }
-                it.next();
-            }
+        seek_lex_edge(&mut it, range, !rev);
+        let far_ok = if rev {
+            LexRange::gte_min
         } else {
-            seek_last_lex(&mut it, range);
-            while it.valid() {
-                let rest = it.rest();
-                let m = score_rest_member(rest);
-                if !range.gte_min(m) || !f(m, score_rest_score(rest)) {
-                    break;
-                }
-                it.prev();
-            }
-        }
+            LexRange::lte_max
+        };
+        walk_score_cf(&mut it, rev, |m, _| far_ok(range, m), f);
         it.status()
     }
 
@@ -1474,8 +1445,14 @@ pub struct ZStoreWriter<'d, 'a> {
 impl ZStoreWriter<'_, '_> {
     /// Adds one member (members must be distinct).
     pub fn push(&mut self, member: &[u8], score: f64) -> TypeResult<()> {
-        self.db
-            .stage_member(&mut self.batch, self.dst, self.version, member, score);
+        self.db.stage_member(
+            Stage::Put,
+            &mut self.batch,
+            self.dst,
+            self.version,
+            member,
+            score,
+        );
         self.size += 1;
         self.in_batch += 1;
         if self.in_batch >= BATCH_MEMBERS {
@@ -1536,8 +1513,14 @@ impl<'d, 'a> Remover<'d, 'a> {
 
     /// Stages one removal; false (stop walking) after a write failed.
     fn remove(&mut self, member: &[u8], score: f64) -> bool {
-        self.db
-            .unstage_member(&mut self.batch, self.key, self.meta.version, member, score);
+        self.db.stage_member(
+            Stage::Delete,
+            &mut self.batch,
+            self.key,
+            self.meta.version,
+            member,
+            score,
+        );
         if self.keep {
             self.kept.push((member.to_vec(), score));
         }
@@ -1623,68 +1606,68 @@ fn seek_last_with_score_at_most(it: &mut SubkeyIter<'_>, max: f64) {
     }
 }
 
-/// Positions a score-CF iterator on the first entry (in score order) whose
-/// member is inside `range`'s lower bound, trying each distinct score with
-/// one seek; invalid when none.
-fn seek_first_lex(it: &mut SubkeyIter<'_>, range: &LexRange) {
-    it.seek_to_first();
+/// Calls `f` with each (member, score) of a score-CF iterator from where it
+/// stands, in score order (descending with `rev`), until `far_ok` rejects
+/// an entry (the walk left the range) or `f` returns false.
+fn walk_score_cf(
+    it: &mut SubkeyIter<'_>,
+    rev: bool,
+    mut far_ok: impl FnMut(&[u8], f64) -> bool,
+    mut f: impl FnMut(&[u8], f64) -> bool,
+) {
     while it.valid() {
-        let score_bytes: [u8; 8] = match it.rest().get(..8).and_then(|b| b.try_into().ok()) {
-            Some(b) => b,
-            None => return,
-        };
-        match &range.min {
-            LexBound::NegInf => return,
-            LexBound::PosInf => {
-                // Nothing is above +; make the iterator invalid.
-                it.seek_to_last();
-                it.next();
-                return;
-            }
-            LexBound::Incl(m) | LexBound::Excl(m) => {
-                let mut target = score_bytes.to_vec();
-                target.extend_from_slice(m);
-                it.seek(&target);
-                if matches!(range.min, LexBound::Excl(_)) && it.valid() && it.rest() == target {
-                    it.next();
-                }
-            }
+        let rest = it.rest();
+        let (m, s) = (score_rest_member(rest), score_rest_score(rest));
+        if !far_ok(m, s) || !f(m, s) {
+            break;
         }
-        if !it.valid() {
-            return;
-        }
-        if it.rest().get(..8) == Some(&score_bytes[..]) {
-            return;
-        }
-        // Nothing in this score group is high enough: we now stand on the
-        // first entry of the next group; try that group.
+        it.step(!rev);
     }
 }
 
-/// Mirror of [`seek_first_lex`]: the last entry (in score order) whose
-/// member is inside `range`'s upper bound; invalid when none.
-fn seek_last_lex(it: &mut SubkeyIter<'_>, range: &LexRange) {
-    it.seek_to_last();
+/// Positions a score-CF iterator on the first entry (in score order) whose
+/// member is inside `range`'s lower bound (`forward`), or on the last one
+/// inside its upper bound (not `forward`), trying each distinct score with
+/// one seek; invalid when none.
+fn seek_lex_edge(it: &mut SubkeyIter<'_>, range: &LexRange, forward: bool) {
+    let bound = if forward { &range.min } else { &range.max };
+    if forward {
+        it.seek_to_first();
+    } else {
+        it.seek_to_last();
+    }
     while it.valid() {
         let score_bytes: [u8; 8] = match it.rest().get(..8).and_then(|b| b.try_into().ok()) {
             Some(b) => b,
             None => return,
         };
-        match &range.max {
-            LexBound::PosInf => return,
-            LexBound::NegInf => {
-                it.seek_to_first();
-                it.prev();
+        let (m, excl) = match bound {
+            LexBound::Incl(m) => (m, false),
+            LexBound::Excl(m) => (m, true),
+            // The open end on the side we start from: every member is in.
+            LexBound::NegInf if forward => return,
+            LexBound::PosInf if !forward => return,
+            // The far open end: nothing is beyond it; make the iterator
+            // invalid.
+            LexBound::NegInf | LexBound::PosInf => {
+                if forward {
+                    it.seek_to_last();
+                } else {
+                    it.seek_to_first();
+                }
+                it.step(forward);
                 return;
             }
-            LexBound::Incl(m) | LexBound::Excl(m) => {
-                let mut target = score_bytes.to_vec();
-                target.extend_from_slice(m);
-                it.seek_for_prev(&target);
-                if matches!(range.max, LexBound::Excl(_)) && it.valid() && it.rest() == target {
-                    it.prev();
-                }
-            }
+        };
+        let mut target = score_bytes.to_vec();
+        target.extend_from_slice(m);
+        if forward {
+            it.seek(&target);
+        } else {
+            it.seek_for_prev(&target);
+        }
+        if excl && it.valid() && it.rest() == target {
+            it.step(forward);
         }
         if !it.valid() {
             return;
@@ -1692,8 +1675,9 @@ fn seek_last_lex(it: &mut SubkeyIter<'_>, range: &LexRange) {
         if it.rest().get(..8) == Some(&score_bytes[..]) {
             return;
         }
-        // We now stand on the last entry of the previous score group; try
-        // that group.
+        // Nothing in this score group is inside the bound: we now stand on
+        // the nearest entry of the next group (in walk order); try that
+        // group.
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::packed::{self, Elem, Listpack, Ziplist};
+use super::packed::{self, Elem, Packed};
 use super::{lzf, types, Bad};
 
 /// What kind of key an object makes.
@@ -195,15 +195,13 @@ fn elem_score(e: Elem<'_>) -> Result<f64, Bad> {
 }
 
 /// Elements of a listpack or ziplist, whichever `listpack` says.
-fn packed_elems<'b>(
-    blob: &'b [u8],
-    listpack: bool,
-) -> Result<Box<dyn Iterator<Item = Result<Elem<'b>, Bad>> + 'b>, Bad> {
-    Ok(if listpack {
-        Box::new(Listpack::open(blob)?.0)
+fn packed_elems(blob: &[u8], listpack: bool) -> Result<Packed<'_>, Bad> {
+    let (elems, _count) = if listpack {
+        Packed::listpack(blob)?
     } else {
-        Box::new(Ziplist::open(blob)?.0)
-    })
+        Packed::ziplist(blob)?
+    };
+    Ok(elems)
 }
 
 /// Feeds the elements of a packed blob to `sink` one by one (lists and
