@@ -11,78 +11,17 @@ mod cluster;
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use cluster::{
     assert_no_errors, check_all, dataset, key_slot, qq, redis_cli, write_all, Cluster, Data,
     Written,
 };
+use common::RedisServer;
 
 /// How long one `redis-cli --cluster import` may take.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A standalone `redis-server` on a free port, killed on drop.
-struct RedisServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        for _ in 0..3 {
-            let port = common::free_port();
-            let dir = tempfile::Builder::new()
-                .prefix("ferrocks-import-redis-")
-                .tempdir()
-                .expect("temp dir");
-            let mut child = Command::new("redis-server")
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(["--daemonize", "no"])
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let up = common::wait_until(Duration::from_secs(10), || {
-                redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-                    .and_then(|c| c.get_connection())
-                    .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-                    .is_ok_and(|r| r == "PONG")
-            });
-            if up {
-                return RedisServer {
-                    child,
-                    port,
-                    _dir: dir,
-                };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server did not start");
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn client(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .and_then(|c| c.get_connection())
-            .expect("connect to redis-server")
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// stdout and stderr of a redis-cli run, without its ANSI colours.
 fn cli_text(out: &Output) -> String {

@@ -5,53 +5,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{free_port, q, q_err, wait_until, Options, Raw, Server};
-
-/// A `redis-server` started for comparison, stopped on drop.
-struct Reference {
-    child: Child,
-    port: u16,
-}
-
-impl Reference {
-    fn start() -> Reference {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--enable-debug-command",
-                "yes",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (make deps)");
-        assert!(
-            wait_until(Duration::from_secs(10), || std::net::TcpStream::connect((
-                "127.0.0.1",
-                port
-            ))
-            .is_ok()),
-            "redis-server did not start"
-        );
-        Reference { child, port }
-    }
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{q, q_err, wait_until, Options, Raw, RedisServer, Server};
 
 /// The raw reply to `args` after switching the connection to `resp`.
 fn raw_reply(port: u16, resp: u8, args: &[&str]) -> String {
@@ -71,14 +28,14 @@ fn raw_reply(port: u16, resp: u8, args: &[&str]) -> String {
 
 #[test]
 fn debug_protocol_matches_redis() {
-    let reference = Reference::start();
+    let reference = RedisServer::start_with(&["--enable-debug-command", "yes"]);
     let s = Server::start();
     for resp in [2u8, 3] {
         for kind in [
             "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
             "push", "verbatim", "true", "false", "nosuch",
         ] {
-            let want = raw_reply(reference.port, resp, &["DEBUG", "PROTOCOL", kind]);
+            let want = raw_reply(reference.port(), resp, &["DEBUG", "PROTOCOL", kind]);
             let got = raw_reply(s.port(), resp, &["DEBUG", "PROTOCOL", kind]);
             assert_eq!(got, want, "DEBUG PROTOCOL {kind} over RESP{resp}");
         }

@@ -22,13 +22,12 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
-use common::Server;
+use common::{RedisServer, Server};
 
 // ---------------------------------------------------------------------------
 // Replies
@@ -213,57 +212,6 @@ impl Backend for Conn {
         }
         self.writer.write_all(&out).map_err(|e| e.to_string())?;
         self.read_value()
-    }
-}
-
-/// A `redis-server` child process on a free port, killed on drop.
-struct RedisServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        for _ in 0..3 {
-            let port = common::free_port();
-            let dir = tempfile::Builder::new()
-                .prefix("ferrocks-diff-redis-")
-                .tempdir()
-                .expect("temp dir");
-            let mut child = Command::new("redis-server")
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .args(["--daemonize", "no"])
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server (install it with `make deps`)");
-            let up = common::wait_until(Duration::from_secs(10), || {
-                Conn::connect(port)
-                    .and_then(|mut c| c.call(&[b"PING".to_vec()]))
-                    .is_ok_and(|v| v == Value::Status("PONG".into()))
-            });
-            if up {
-                return RedisServer {
-                    child,
-                    port,
-                    _dir: dir,
-                };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -1169,7 +1117,7 @@ fn connector(
 
 fn run_or_panic(seed: u64, cases: u32, redis: &RedisServer, ferrocks: &Server) {
     let started = Instant::now();
-    if let Err(finding) = fuzz_seed(seed, cases, connector(redis.port, ferrocks.port())) {
+    if let Err(finding) = fuzz_seed(seed, cases, connector(redis.port(), ferrocks.port())) {
         panic!("{finding}");
     }
     println!(
@@ -1297,7 +1245,7 @@ fn differential_regressions() {
         resp3: false,
         steps,
     };
-    let connect = connector(redis.port, ferrocks.port());
+    let connect = connector(redis.port(), ferrocks.port());
     let mut clients = Clients {
         main: Pair::new(connect()),
         other: Pair::new(connect()),
@@ -1332,7 +1280,7 @@ impl Backend for Tamper {
 fn harness_reports_a_difference_and_shrinks_it() {
     let reference = RedisServer::start();
     let other = RedisServer::start();
-    let (rp, op) = (reference.port, other.port);
+    let (rp, op) = (reference.port(), other.port());
     let connect = move || {
         let r = Conn::connect(rp).expect("connect to redis-server");
         let o = Conn::connect(op).expect("connect to the second redis-server");

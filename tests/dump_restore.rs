@@ -6,62 +6,8 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use common::{err_text, free_port, q, wait_until, Server};
+use common::{err_text, q, RedisServer, Server};
 use redis::Connection;
-
-// ---------------------------------------------------------------------------
-// A reference redis-server
-
-/// A redis-server process, killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed");
-        let up = wait_until(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "redis-server did not start on {port}");
-        Redis { child, port }
-    }
-
-    fn client(&self) -> Connection {
-        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
-        let con = c
-            .get_connection_with_timeout(Duration::from_secs(10))
-            .unwrap();
-        con.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        con
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -497,7 +443,7 @@ const BAD: &str = "ERR Bad data format";
 /// redis-server with the same content again.
 #[test]
 fn redis_payloads_restore_here_and_back() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
@@ -544,7 +490,7 @@ fn redis_payloads_restore_here_and_back() {
 /// HyperLogLogs as Redis HyperLogLogs.
 #[test]
 fn ferrocks_payloads_restore_into_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
@@ -629,7 +575,7 @@ fn round_trip_within_ferrocks() {
 /// reply.
 #[test]
 fn restore_options_match_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
@@ -694,7 +640,7 @@ fn restore_options_match_redis() {
 /// (or a different valid value); the server survives all of it.
 #[test]
 fn damaged_payloads_are_refused() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
@@ -766,7 +712,7 @@ fn damaged_payloads_are_refused() {
 /// Redis refuses them safely too.
 #[test]
 fn hostile_and_unsupported_payloads() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
@@ -876,7 +822,7 @@ fn hostile_and_unsupported_payloads() {
 /// the content redis-server gives them.
 #[test]
 fn old_encodings_restore() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
@@ -991,14 +937,14 @@ fn old_encodings_restore() {
 /// and big ones in parts; the keys leave ferrocks, keep their TTL.
 #[test]
 fn migrate_to_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();
     let (plain, hlls) = fill_ferrocks(&mut f);
     ok(&mut f, &[b"PEXPIRE", b"hash", b"100000"]);
     ok(&mut f, &[b"PEXPIRE", b"zset:big", b"100000"]);
-    let port = redis.port.to_string();
+    let port = redis.port().to_string();
     let mut want = Vec::new();
     for key in &plain {
         want.push(content(&mut f, key));
@@ -1067,7 +1013,7 @@ fn migrate_to_redis() {
 /// content (HyperLogLogs stay countable).
 #[test]
 fn migrate_from_redis() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let server = Server::start();
     let mut r = redis.client();
     let mut f = server.client();

@@ -724,3 +724,91 @@ pub fn run_with_config(text: &str, extra: &[&str]) -> (ExitStatus, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+// ---------------------------------------------------------------------------
+// A reference redis-server
+
+/// A real `redis-server` on a free port, started for comparison with
+/// ferrocks (without persistence: `--save '' --appendonly no`) in its own
+/// temporary working directory; killed and reaped on drop.
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts a `redis-server` and waits until it answers PING.
+    pub fn start() -> RedisServer {
+        RedisServer::start_with(&[])
+    }
+
+    /// Starts a `redis-server` with `extra` command-line arguments (e.g.
+    /// `["--enable-debug-command", "yes"]`) and waits until it answers PING.
+    /// Retries on another port if the chosen one was taken meanwhile.
+    pub fn start_with(extra: &[&str]) -> RedisServer {
+        for _ in 0..3 {
+            let port = free_port();
+            let dir = tempfile::Builder::new()
+                .prefix("ferrocks-ref-redis-")
+                .tempdir()
+                .expect("temp dir");
+            let mut child = Command::new("redis-server")
+                .args(["--port", &port.to_string()])
+                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .args(["--daemonize", "no"])
+                .args(extra)
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot run redis-server ({e}): install it with `make deps`")
+                });
+            let up = wait_until(Duration::from_secs(10), || {
+                redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                    .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(1)))
+                    .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+                    .is_ok_and(|r| r == "PONG")
+            });
+            if up {
+                return RedisServer {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start (args {extra:?})");
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A new `redis` crate connection (sync API) with a 20 s read timeout.
+    pub fn client(&self) -> redis::Connection {
+        let con = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(10)))
+            .unwrap_or_else(|e| panic!("connect to redis-server at {}: {e}", self.addr()));
+        con.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("set read timeout");
+        con
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
