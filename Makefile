@@ -84,7 +84,8 @@ bench-migrate-2g: build
 bench-mget: build
 	python3 benches/mget_memory.py
 
-# RSS while paging through a 1M-member hash, sorted set and list.
+# RSS while paging through a 1M-member hash, set, sorted set and list
+# (BIG_MEMBERS=10000000 for the 10M demonstration).
 bench-bigkey: build
 	python3 benches/bigkey_memory.py
 

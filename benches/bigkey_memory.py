@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Memory while reading big keys: ferrocks beside redis-server.
 
-Fills one hash of BIG_MEMBERS fields, one sorted set and one list of the same
-size, then reads them the way a client pages through a big key: a full HSCAN
-(COUNT 1000), ZRANGE windows of 100 across the whole set, LRANGE windows of
-100 across the whole list, then HLEN/ZCARD/LLEN and DEL of each. The server's
-RSS is sampled every 0.1 s during each phase and printed, with the time each
-phase took. A server whose memory grows with the key would show it here.
+Fills one hash of BIG_MEMBERS fields, and one set, one sorted set and one
+list of the same size, then reads them the way a client pages through a big
+key: full HSCAN, SSCAN and ZSCAN (COUNT 1000), ZRANGE windows of 100 by score
+spread across the whole set, ZRANGE windows of 100 by rank at 20 ranks spread
+across it, LRANGE windows of 100 across the whole list, then
+HLEN/SCARD/ZCARD/LLEN and DEL of each. The server's RSS is sampled every 0.1
+s during each phase and printed, with the time each phase took. A server
+whose memory grows with the key would show it here.
 
 Usage: python3 benches/bigkey_memory.py   (or: make bench-bigkey)
 Env:   FERROCKS_BIN, FERROCKS_ARGS (--rocksdb.block_cache_size 64), REDIS_BIN,
-       BIG_MEMBERS (1000000), BENCH_OUT (benches/results/bigkey-memory.md)
+       BIG_MEMBERS (1000000), BENCH_OUT (benches/results/bigkey-memory.md),
+       BENCH_ONLY_FERROCKS=1 (skip redis-server: for sizes it cannot hold)
 """
 
 import os
@@ -31,6 +34,9 @@ REDIS = os.environ.get("REDIS_BIN", "redis-server")
 FERROCKS_ARGS = os.environ.get(
     "FERROCKS_ARGS", "--rocksdb.block_cache_size 64").split()
 OUT = os.environ.get("BENCH_OUT", "benches/results/bigkey-memory.md")
+ONLY_FERROCKS = os.environ.get("BENCH_ONLY_FERROCKS", "0") == "1"
+# Windows are read at this many evenly spread places (1000 at 1M members).
+STEP = 100 * max(1, MEMBERS // 100000)
 
 
 def free_port():
@@ -91,6 +97,7 @@ def fill(r):
     for i in range(0, MEMBERS, 1000):
         top = min(i + 1000, MEMBERS)
         pipe.hset("big:hash", mapping={f"field:{j}": f"value:{j}" for j in range(i, top)})
+        pipe.sadd("big:set", *[f"member:{j}" for j in range(i, top)])
         pipe.zadd("big:zset", {f"member:{j}": j for j in range(i, top)})
         pipe.rpush("big:list", *[f"item:{j}" for j in range(i, top)])
         if i % 20000 == 0:
@@ -99,33 +106,47 @@ def fill(r):
 
 
 def phases(r):
-    def hscan():
-        n = 0
-        for _ in r.hscan_iter("big:hash", count=1000):
-            n += 1
-        assert n == MEMBERS, n
+    def scan(it):
+        def run():
+            n = sum(1 for _ in it())
+            assert n == MEMBERS, n
+        return run
 
-    def zranges():
-        for start in range(0, MEMBERS, 100 * max(1, MEMBERS // 100000)):
+    def zranges_by_score():
+        for start in range(0, MEMBERS, STEP):
+            got = r.zrange("big:zset", start, "+inf", byscore=True, offset=0, num=100)
+            assert len(got) == min(100, MEMBERS - start), (start, len(got))
+
+    def zranges_by_rank():
+        for i in range(20):
+            start = i * (MEMBERS // 20)
             assert len(r.zrange("big:zset", start, start + 99)) > 0
 
     def lranges():
-        for start in range(0, MEMBERS, 100 * max(1, MEMBERS // 100000)):
+        for start in range(0, MEMBERS, STEP):
             assert len(r.lrange("big:list", start, start + 99)) > 0
 
     def sizes():
         assert r.hlen("big:hash") == MEMBERS
+        assert r.scard("big:set") == MEMBERS
         assert r.zcard("big:zset") == MEMBERS
         assert r.llen("big:list") == MEMBERS
 
     def deletes():
-        assert r.delete("big:hash", "big:zset", "big:list") == 3
+        assert r.delete("big:hash", "big:set", "big:zset", "big:list") == 4
 
-    return [("HSCAN of the whole hash (COUNT 1000)", hscan),
-            ("ZRANGE windows of 100 across the zset", zranges),
-            ("LRANGE windows of 100 across the list", lranges),
-            ("HLEN + ZCARD + LLEN", sizes),
-            ("DEL of all three", deletes)]
+    windows = len(range(0, MEMBERS, STEP))
+    return [("HSCAN of the whole hash (COUNT 1000)",
+             scan(lambda: r.hscan_iter("big:hash", count=1000))),
+            ("SSCAN of the whole set (COUNT 1000)",
+             scan(lambda: r.sscan_iter("big:set", count=1000))),
+            ("ZSCAN of the whole zset (COUNT 1000)",
+             scan(lambda: r.zscan_iter("big:zset", count=1000))),
+            (f"ZRANGE BYSCORE windows of 100 at {windows:,} places", zranges_by_score),
+            ("ZRANGE by rank windows of 100 at 20 places", zranges_by_rank),
+            (f"LRANGE windows of 100 at {windows:,} places", lranges),
+            ("HLEN + SCARD + ZCARD + LLEN", sizes),
+            ("DEL of all four", deletes)]
 
 
 def measure(kind):
@@ -153,12 +174,16 @@ def measure(kind):
 
 
 def main():
-    results = {k: measure(k) for k in ("ferrocks", "redis")}
+    kinds = ("ferrocks",) if ONLY_FERROCKS else ("ferrocks", "redis")
+    results = {k: measure(k) for k in kinds}
+    if ONLY_FERROCKS:
+        results["redis"] = (0.0, [(n, 0.0, 0, 0) for n, _, _, _ in results["ferrocks"][1]])
     lines = [
         "# Memory while reading big keys",
         "",
         f"- date: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}",
-        f"- one hash, one sorted set and one list of {MEMBERS:,} members each",
+        f"- one hash, one set, one sorted set and one list of {MEMBERS:,} members each"
+        + (" (redis-server not run: BENCH_ONLY_FERROCKS=1)" if ONLY_FERROCKS else ""),
         f"- ferrocks args: `{' '.join(FERROCKS_ARGS)}`; redis-server in memory",
         f"- fill time: ferrocks {results['ferrocks'][0]:.1f} s, "
         f"redis {results['redis'][0]:.1f} s",

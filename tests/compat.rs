@@ -284,3 +284,96 @@ fn workers_change_at_run_time() {
         q_err(&mut new, &["CONFIG", "SET", "workers", "-1"]).starts_with("ERR CONFIG SET failed")
     );
 }
+
+/// The parts of a COMMAND INFO entry clients and proxies read to route and
+/// classify a command: name, arity, whether keys move with the arguments
+/// (`movablekeys`), the fixed key positions, and the ACL categories.
+fn routing_view(entry: &redis::Value) -> Vec<String> {
+    let redis::Value::Array(items) = entry else {
+        panic!("COMMAND INFO entry: {entry:?}");
+    };
+    let text = |v: &redis::Value| -> Vec<String> {
+        match v {
+            redis::Value::Array(a) | redis::Value::Set(a) => a
+                .iter()
+                .map(|x| redis::from_redis_value::<String>(x.clone()).unwrap_or_default())
+                .collect(),
+            other => vec![redis::from_redis_value::<String>(other.clone()).unwrap_or_default()],
+        }
+    };
+    let flags = text(&items[2]);
+    vec![
+        text(&items[0]).join(""),
+        text(&items[1]).join(""),
+        format!("movablekeys={}", flags.iter().any(|f| f == "movablekeys")),
+        format!(
+            "keys={}/{}/{}",
+            text(&items[3])[0],
+            text(&items[4])[0],
+            text(&items[5])[0]
+        ),
+        text(&items[6]).join(" "),
+    ]
+}
+
+#[test]
+fn command_info_matches_redis_for_routing_and_categories() {
+    let reference = RedisServer::start();
+    let s = Server::start();
+    let mut ours = s.client();
+    let mut theirs = reference.client();
+    for name in [
+        "get",
+        "set",
+        "del",
+        "type",
+        "hset",
+        "hgetall",
+        "lpush",
+        "lmpop",
+        "sadd",
+        "sintercard",
+        "sinterstore",
+        "zadd",
+        "zunion",
+        "zunionstore",
+        "zinterstore",
+        "zmpop",
+        "georadius",
+        "georadiusbymember",
+        "geosearchstore",
+        "setbit",
+        "bitop",
+        "pfadd",
+        "pfmerge",
+        "ping",
+        "select",
+        "multi",
+        "exec",
+    ] {
+        let a: Vec<redis::Value> = q(&mut ours, &["COMMAND", "INFO", name]);
+        let b: Vec<redis::Value> = q(&mut theirs, &["COMMAND", "INFO", name]);
+        assert_eq!(
+            routing_view(&a[0]),
+            routing_view(&b[0]),
+            "COMMAND INFO {name}"
+        );
+    }
+    // The STORE key of GEORADIUS is a key: COMMAND GETKEYS finds it.
+    let keys: Vec<String> = q(
+        &mut ours,
+        &[
+            "COMMAND",
+            "GETKEYS",
+            "GEORADIUS",
+            "src",
+            "0",
+            "0",
+            "1",
+            "km",
+            "STORE",
+            "dst",
+        ],
+    );
+    assert_eq!(keys, ["src", "dst"]);
+}

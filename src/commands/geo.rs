@@ -10,9 +10,9 @@ use bytes::Bytes;
 
 use super::args::{int, is};
 use super::error::{CmdError, CmdResult};
+use super::flags::STORE_KEY;
 use super::table::{c, ONE, R, TWO, W};
 use super::{CommandSpec, Ctx};
-use crate::cluster::slot::key_slot;
 use crate::protocol::Reply;
 use crate::storage::metadata::Composite;
 use crate::types::geo::{
@@ -29,9 +29,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     c("geodist", -4, R, ONE, "geo", "Returns the distance between two members of a geospatial index", geodist),
     c("geohash", -2, R, ONE, "geo", "Returns members of a geospatial index as standard geohash strings", geohash),
     c("geopos", -2, R, ONE, "geo", "Returns longitude and latitude of members of a geospatial index", geopos),
-    c("georadius", -6, W, ONE, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", georadius),
+    c("georadius", -6, W | STORE_KEY, ONE, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", georadius),
     c("georadius_ro", -6, R, ONE, "geo", "A read-only variant for GEORADIUS", georadius_ro),
-    c("georadiusbymember", -5, W, ONE, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", georadiusbymember),
+    c("georadiusbymember", -5, W | STORE_KEY, ONE, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", georadiusbymember),
     c("georadiusbymember_ro", -5, R, ONE, "geo", "A read-only variant for GEORADIUSBYMEMBER", georadiusbymember_ro),
     c("geosearch", -7, R, ONE, "geo", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", geosearch),
     c("geosearchstore", -8, W, TWO, "geo", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", geosearchstore),
@@ -490,16 +490,6 @@ fn search_command(ctx: &mut Ctx, args: &[Bytes], kind: Kind) -> CmdResult {
     let db = ctx.db().at(snapshot.as_ref());
     let meta = db.zset_meta(&src)?;
     let mut req = parse_request(&db, args, kind, &src, meta.is_some())?;
-    // GEORADIUS's STORE key is not in the table's key positions (it moves
-    // with the options), so the cluster check the router does for fixed
-    // keys is done here.
-    if let (Some(_), Some((dst, _))) = (&ctx.server.cluster, &req.store) {
-        if key_slot(dst) != key_slot(&src) {
-            return Err(CmdError::Other(
-                "CROSSSLOT Keys in request don't hash to the same slot".into(),
-            ));
-        }
-    }
     let (Some((lon, lat)), Some((shape, unit)), Some(meta)) = (req.center, req.shape, meta) else {
         return match req.store {
             Some((dst, _)) => {

@@ -8,32 +8,65 @@ use super::flags::{self, NAMES};
 use super::{CommandSpec, Ctx, COMMANDS};
 use crate::protocol::Reply;
 
+/// The ACL category of a command group, as Redis names it (`None` for
+/// groups Redis gives no category of their own).
+fn category_of(group: &str) -> Option<&'static str> {
+    Some(match group {
+        "generic" => "@keyspace",
+        "string" => "@string",
+        "hash" => "@hash",
+        "list" => "@list",
+        "set" => "@set",
+        "sorted-set" => "@sortedset",
+        "geo" => "@geo",
+        "bitmap" => "@bitmap",
+        "hyperloglog" => "@hyperloglog",
+        "connection" => "@connection",
+        "transactions" => "@transaction",
+        _ => return None,
+    })
+}
+
 fn info_of(spec: &CommandSpec) -> Reply {
-    let flag_names: Vec<Reply> = NAMES
+    let mut flag_names: Vec<Reply> = NAMES
         .iter()
         .filter(|(bit, _)| spec.has(*bit))
         .map(|(_, name)| Reply::Status((*name).into()))
         .collect();
-    let mut categories = vec![Reply::Status(format!("@{}", spec.group))];
-    categories.push(Reply::Status(
-        if spec.has(flags::WRITE) {
-            "@write"
-        } else {
-            "@read"
-        }
-        .into(),
-    ));
-    categories.push(Reply::Status(
-        if spec.has(flags::FAST) {
-            "@fast"
-        } else {
-            "@slow"
-        }
-        .into(),
-    ));
+    if spec.movable_keys() {
+        flag_names.push(Reply::Status("movablekeys".into()));
+    }
+    // Redis's order: keyspace, read, write, the type, admin, fast|slow,
+    // dangerous, connection, transaction.
+    let group = category_of(spec.group);
+    let mut categories = Vec::new();
+    let mut push = |c: &str| categories.push(Reply::Status(c.into()));
+    if group == Some("@keyspace") {
+        push("@keyspace");
+    }
+    if spec.has(flags::READONLY) {
+        push("@read");
+    }
+    if spec.has(flags::WRITE) {
+        push("@write");
+    }
+    let late = matches!(group, Some("@connection" | "@transaction" | "@keyspace"));
+    if let Some(c) = group.filter(|_| !late) {
+        push(c);
+    }
     if spec.has(flags::ADMIN) {
-        categories.push(Reply::Status("@admin".into()));
-        categories.push(Reply::Status("@dangerous".into()));
+        push("@admin");
+    }
+    push(if spec.has(flags::FAST) {
+        "@fast"
+    } else {
+        "@slow"
+    });
+    if spec.has(flags::ADMIN) {
+        push("@dangerous");
+    }
+    if let Some(c) = group.filter(|c| late && *c != "@keyspace") {
+        push(c);
     }
     Reply::Array(vec![
         Reply::bulk(spec.name),

@@ -40,6 +40,7 @@ use bytes::Bytes;
 pub use error::{CmdError, CmdResult};
 pub use table::COMMANDS;
 
+use crate::cluster::import;
 use crate::protocol::Reply;
 use crate::server::session::Session;
 use crate::server::stats::Stats;
@@ -78,6 +79,9 @@ pub mod flags {
     /// Runs with the transaction lock held exclusively: no other client's
     /// command runs meanwhile (DEBUG SLEEP stalls the whole server).
     pub const EXCLUSIVE: u32 = 1 << 13;
+    /// The argument after a `STORE` or `STOREDIST` option is a key too
+    /// (GEORADIUS): options start after the arity's fixed arguments.
+    pub const STORE_KEY: u32 = 1 << 14;
 
     /// Flag names as `COMMAND INFO` shows them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -136,6 +140,12 @@ impl CommandSpec {
         self.flags & flag != 0
     }
 
+    /// True when the keys are found by reading the arguments, not only
+    /// at fixed positions (`movablekeys` in COMMAND INFO).
+    pub fn movable_keys(&self) -> bool {
+        self.numkeys > 0 || self.has(flags::STORE_KEY)
+    }
+
     /// Indexes of the key arguments in `args`: the fixed positions, and
     /// for a command with a `numkeys` argument the keys it announces
     /// (fixed keys are those before it, like ZUNIONSTORE's destination).
@@ -150,6 +160,15 @@ impl CommandSpec {
             };
             let step = self.key_step.max(1) as usize;
             out.extend((self.first_key as usize..=last.max(0) as usize).step_by(step));
+        }
+        if self.has(flags::STORE_KEY) {
+            let options = self.arity.unsigned_abs() as usize;
+            for i in options..argc.saturating_sub(1) {
+                let a = &args[i];
+                if a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist") {
+                    out.push(i + 1);
+                }
+            }
         }
         if self.numkeys > 0 {
             let at = self.numkeys as usize;
@@ -470,6 +489,18 @@ pub(crate) fn check_route(
         // An ASKING command into an importing slot: the per-key
         // path's sign that its import is alive.
         server.imports.touch_slot(slot);
+        if write {
+            // Its writes are imported data: they count towards the
+            // import's flush policy and wait for flushes like chunks do.
+            drop(state);
+            let limit = import::memory::flush_limit(&server.config.read());
+            let bytes = args.iter().map(|a| a.len() as u64).sum();
+            import::memory::wait_for_flushes(&server.storage, limit)
+                .and_then(|_| {
+                    import::memory::note_imported(&server.imports, &server.storage, bytes, limit)
+                })
+                .map_err(|e| format!("ERR {e}"))?;
+        }
     }
     Ok(())
 }

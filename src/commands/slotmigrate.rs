@@ -16,7 +16,7 @@ use crate::cluster::import::apply::{
     IncomingChunk,
 };
 use crate::cluster::import::validate::{CfMap, SlotScope};
-use crate::cluster::import::ImportJob;
+use crate::cluster::import::{memory, ImportJob};
 use crate::cluster::migrate::by_command;
 use crate::cluster::migrate::frame::{self, FrameError, HEADER_LEN};
 use crate::cluster::migrate::job::{self, JobState, MigrationStatus};
@@ -286,20 +286,17 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         source_position: &args[3],
         source_wal_seq: 0,
     };
-    let limit = (ctx
-        .server
-        .config
-        .read()
-        .int("migrate-import-flush-mb")
-        .max(0) as u64)
-        << 20;
-    wait_for_flushes(ctx, limit)?;
+    let limit = memory::flush_limit(&ctx.server.config.read());
+    memory::wait_for_flushes(&ctx.server.storage, limit)?;
     match apply_chunk(&ctx.server.storage, &incoming, &job.cf_map, job.scope) {
         Ok(Applied::Written(_)) => {
             ctx.server.imports.count_chunk(header.job_id);
-            if ctx.server.imports.applied_bytes(raw.len() as u64, limit) {
-                ctx.server.storage.flush_data_async()?;
-            }
+            memory::note_imported(
+                &ctx.server.imports,
+                &ctx.server.storage,
+                raw.len() as u64,
+                limit,
+            )?;
             Ok(Reply::Integer(header.sequence as i64))
         }
         Ok(Applied::Duplicate) => Ok(Reply::Integer(header.sequence as i64)),
@@ -317,31 +314,6 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         Err(ApplyError::Storage(e)) => Err(CmdError::from(e)),
     }
-}
-
-/// Longest an import chunk waits for memtables to be flushed.
-const FLUSH_WAIT_LIMIT: Duration = Duration::from_secs(5);
-
-/// Backpressure on imports: while the memtables hold more than three times
-/// the flush threshold, a flush is started if none is under way and the
-/// chunk waits for it (the source's window fills and it slows down), so
-/// the import's memory stays bounded by `migrate-import-flush-mb` rather
-/// than by how fast the disk keeps up.
-fn wait_for_flushes(ctx: &Ctx, limit: u64) -> Result<(), CmdError> {
-    let storage = &ctx.server.storage;
-    if limit == 0 || storage.memtable_bytes() <= 3 * limit {
-        return Ok(());
-    }
-    if storage.immutable_memtables() == 0 {
-        storage.flush_data_async()?;
-    }
-    let started = std::time::Instant::now();
-    tokio::task::block_in_place(|| {
-        while storage.memtable_bytes() > 3 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    });
-    Ok(())
 }
 
 /// CLUSTERX IMPORT-COMMIT <job-id> [<version>]: takes ownership of the

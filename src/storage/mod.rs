@@ -287,17 +287,29 @@ impl Storage {
         Ok(self.db.get_pinned_cf(self.cf(cf), key)?)
     }
 
-    /// Like [`Storage::get`], from `snapshot` when one is given.
+    /// Like [`Storage::get`], from `snapshot` when one is given; with
+    /// `fill_cache` false the blocks read are not kept in the block cache
+    /// (bulk readers such as a per-key migration, which would otherwise
+    /// fill the cache, and so the process's memory, with a whole slot).
     pub fn get_at<'s>(
         &'s self,
         snapshot: Option<&'s rocksdb::Snapshot<'s>>,
+        fill_cache: bool,
         cf: Cf,
         key: &[u8],
     ) -> Result<Option<DBPinnableSlice<'s>>, StorageError> {
-        match snapshot {
-            None => self.get(cf, key),
-            Some(snap) => Ok(snap.get_pinned_cf(self.cf(cf), key)?),
+        if fill_cache {
+            return match snapshot {
+                None => self.get(cf, key),
+                Some(snap) => Ok(snap.get_pinned_cf(self.cf(cf), key)?),
+            };
         }
+        let mut opts = ReadOptions::default();
+        opts.fill_cache(false);
+        if let Some(snap) = snapshot {
+            opts.set_snapshot(snap);
+        }
+        Ok(self.db.get_pinned_cf_opt(self.cf(cf), key, &opts)?)
     }
 
     /// A consistent view of the whole database as of now.

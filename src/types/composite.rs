@@ -66,7 +66,7 @@ impl<'a> Db<'a> {
         let sk = self.subkey(key, version, rest);
         Ok(self
             .storage
-            .get_at(self.snapshot, cf, &sk)?
+            .get_at(self.snapshot, self.fill_cache, cf, &sk)?
             .map(|v| v.to_vec()))
     }
 
@@ -75,7 +75,7 @@ impl<'a> Db<'a> {
     pub fn subkeys(&self, cf: Cf, key: &[u8], version: u64) -> SubkeyIter<'a> {
         let prefix = subkeys::version_prefix(self.ns, key, version);
         let end = subkeys::prefix_end(&prefix).unwrap_or_else(|| vec![0xFF; prefix.len() + 1]);
-        let opts = Storage::range_read_options(&prefix, &end, true);
+        let opts = Storage::range_read_options(&prefix, &end, self.fill_cache);
         let handle = self.storage.cf(cf);
         let it = match self.snapshot {
             Some(snap) => snap.raw_iterator_cf_opt(handle, opts),

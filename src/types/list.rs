@@ -320,7 +320,10 @@ impl<'a> Db<'a> {
                     End::Right => l.tail - 1 - k,
                 };
                 let sk = self.list_subkey(key, l.meta.version, index);
-                let Some(v) = self.storage.get_at(self.snapshot, Cf::Subkey, &sk)? else {
+                let Some(v) =
+                    self.storage
+                        .get_at(self.snapshot, self.fill_cache, Cf::Subkey, &sk)?
+                else {
                     break;
                 };
                 out.push(v.to_vec());

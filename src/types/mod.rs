@@ -10,6 +10,7 @@ pub mod hll;
 pub mod keyspace;
 pub mod list;
 pub mod longdouble;
+pub mod random;
 pub mod rdb;
 pub mod replay;
 pub mod set;
@@ -72,6 +73,10 @@ pub struct Db<'a> {
     /// so a command reading several keys sees them at one instant
     /// (`txn-context-enabled`).
     pub snapshot: Option<&'a rocksdb::Snapshot<'a>>,
+    /// False for bulk readers (a per-key slot migration): their reads do
+    /// not fill the block cache, so reading a whole slot once does not
+    /// grow the process by the cache's size.
+    pub fill_cache: bool,
 }
 
 /// A live (not expired) metadata record.
@@ -90,6 +95,15 @@ impl<'a> Db<'a> {
             ns,
             max_value_len,
             snapshot: None,
+            fill_cache: true,
+        }
+    }
+
+    /// The same view, with reads that leave the block cache as it is.
+    pub fn cold(self) -> Self {
+        Db {
+            fill_cache: false,
+            ..self
         }
     }
 
@@ -110,7 +124,10 @@ impl<'a> Db<'a> {
 
     /// Like [`Db::read_meta`] for an already encoded key.
     pub fn read_meta_encoded(&self, key: &[u8]) -> TypeResult<Option<Meta>> {
-        let Some(raw) = self.storage.get_at(self.snapshot, Cf::Metadata, key)? else {
+        let Some(raw) = self
+            .storage
+            .get_at(self.snapshot, self.fill_cache, Cf::Metadata, key)?
+        else {
             return Ok(None);
         };
         let Some(header) = Header::decode(&raw) else {

@@ -20,6 +20,7 @@ use rocksdb::WriteBatch;
 use thiserror::Error;
 
 use super::composite::SubkeyIter;
+use super::random::Rng;
 use super::{Db, TypeError, TypeResult};
 use crate::storage::metadata::{Composite, DataType};
 use crate::storage::subkeys::{decode_score, encode_score};
@@ -1553,40 +1554,6 @@ impl<'d, 'a> Remover<'d, 'a> {
         }
         self.flush()?;
         Ok((self.removed as i64, self.kept))
-    }
-}
-
-/// A small non-cryptographic generator (splitmix64) for ZRANDMEMBER.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Rng(nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> u64 {
-        ((self.next() as u128 * n as u128) >> 64) as u64
-    }
-
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
-            v.swap(i, j);
-        }
     }
 }
 

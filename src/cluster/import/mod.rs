@@ -3,6 +3,7 @@
 //! exactly once with its checkpoint.
 
 pub mod apply;
+pub mod memory;
 pub mod validate;
 
 use std::collections::HashMap;
