@@ -19,12 +19,16 @@ use super::{Db, TypeResult};
 use crate::storage::metadata::Composite;
 use crate::storage::{subkeys, Cf};
 
-/// Keys with at most this many entries are sampled exactly (one pass).
-const EXACT_PICK_MAX: u64 = 1024;
+/// Keys with at most this many entries are sampled exactly (one pass),
+/// as Redis picks exactly from the sets it keeps as listpacks (up to 128
+/// entries by default). A pass walks the key's deleted entries too (a set
+/// being emptied by SPOP is mostly tombstones until compaction), so
+/// bigger keys use random seeks, which only walk a window.
+const EXACT_PICK_MAX: u64 = 128;
 
 /// A random seek is followed by a forward skip chosen uniformly in
 /// `[0, PICK_WINDOW)` entries, to smooth the seek's bias.
-const PICK_WINDOW: u64 = 64;
+const PICK_WINDOW: u64 = 32;
 
 /// Entries read at each end of a big key to learn the shape of its
 /// members (byte alphabet, length) for random seeks.
