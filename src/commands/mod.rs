@@ -163,8 +163,8 @@ impl CommandSpec {
         }
         if self.has(flags::STORE_KEY) {
             let options = self.arity.unsigned_abs() as usize;
-            for i in options..argc.saturating_sub(1) {
-                let a = &args[i];
+            let last = argc.saturating_sub(1);
+            for (i, a) in args.iter().enumerate().take(last).skip(options) {
                 if a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist") {
                     out.push(i + 1);
                 }
