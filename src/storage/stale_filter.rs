@@ -8,6 +8,12 @@
 //! filter reaches it through a shared slot that [`super::Storage`] fills
 //! after opening and empties (waiting for readers) before closing; while
 //! the slot is empty every subkey is kept.
+//!
+//! The lookups go through one iterator per compaction that does not fill
+//! the block cache: a compaction of a big key range reads the metadata of
+//! every key in it once, which would otherwise push the hot set out of the
+//! cache and grow the process by the cache's size. Consecutive lookups in
+//! one metadata block reuse the block the iterator already holds.
 
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
@@ -15,7 +21,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use rocksdb::compaction_filter::{CompactionFilter, Decision};
 use rocksdb::compaction_filter_factory::{CompactionFilterContext, CompactionFilterFactory};
-use rocksdb::DB;
+use rocksdb::{DBRawIterator, ReadOptions, DB};
 
 use super::metadata::{self, Header};
 use super::subkeys;
@@ -70,6 +76,7 @@ impl CompactionFilterFactory for StaleSubkeyFilterFactory {
             name: self.name.clone(),
             last: None,
             now_ms: crate::util::now_ms(),
+            cursor: None,
         }
     }
 
@@ -97,26 +104,52 @@ pub struct StaleSubkeyFilter {
     name: CString,
     last: Option<(Vec<u8>, KeyState)>,
     now_ms: u64,
+    /// The metadata iterator of this compaction (made at the first
+    /// lookup). It outlives the slot's read guard: the database is only
+    /// closed after the slot is emptied, the filter drops the iterator at
+    /// the first lookup that finds the slot empty, and closing waits for
+    /// running compactions, so their filters (and this iterator) go first.
+    cursor: Option<DBRawIterator<'static>>,
 }
 
 impl StaleSubkeyFilter {
-    fn lookup(&self, meta_key: &[u8]) -> KeyState {
+    fn lookup(&mut self, meta_key: &[u8]) -> KeyState {
         let slot = self.db.read();
         let Some(ptr) = slot.as_ref() else {
+            self.cursor = None;
             return KeyState::Unknown;
         };
-        // SAFETY: see `DbPtr`; the read guard keeps the database open.
-        let db = unsafe { &*ptr.0 };
-        let Some(cf) = db.cf_handle(super::Cf::Metadata.name()) else {
-            return KeyState::Unknown;
+        // SAFETY: see `DbPtr` and `cursor`: the database outlives this
+        // compaction, and is not closing while the slot holds it.
+        let db: &'static DB = unsafe { &*ptr.0 };
+        let it = match &mut self.cursor {
+            Some(it) => it,
+            None => {
+                let Some(cf) = db.cf_handle(super::Cf::Metadata.name()) else {
+                    return KeyState::Unknown;
+                };
+                let mut opts = ReadOptions::default();
+                opts.fill_cache(false);
+                self.cursor.insert(db.raw_iterator_cf_opt(cf, opts))
+            }
         };
-        match db.get_pinned_cf(cf, meta_key) {
-            Err(_) => KeyState::Unknown,
-            Ok(None) => KeyState::Gone,
-            Ok(Some(raw)) => match (Header::decode(&raw), metadata::composite_version(&raw)) {
-                (Some(h), Some(v)) if !h.is_expired(self.now_ms) => KeyState::Live(v),
-                _ => KeyState::Gone,
-            },
+        it.seek(meta_key);
+        if !it.valid() {
+            return match it.status() {
+                Ok(()) => KeyState::Gone,
+                Err(_) => {
+                    self.cursor = None;
+                    KeyState::Unknown
+                }
+            };
+        }
+        if it.key() != Some(meta_key) {
+            return KeyState::Gone;
+        }
+        let raw = it.value().unwrap_or_default();
+        match (Header::decode(raw), metadata::composite_version(raw)) {
+            (Some(h), Some(v)) if !h.is_expired(self.now_ms) => KeyState::Live(v),
+            _ => KeyState::Gone,
         }
     }
 

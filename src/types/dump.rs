@@ -92,7 +92,10 @@ impl Db<'_> {
             Some(_) => *self,
             None => {
                 owned = self.storage.snapshot();
-                Db::new(self.storage, self.ns, self.max_value_len).at(Some(&owned))
+                Db {
+                    snapshot: Some(&owned),
+                    ..*self
+                }
             }
         };
         let Some(meta) = db.read_meta(key)? else {
