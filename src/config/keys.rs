@@ -143,6 +143,13 @@ pub static KEYS: &[KeyDef] = &[
         Kind::Bool,
         false,
     ),
+    key("rocksdb.partition_filters", "yes", Kind::Bool, false),
+    key(
+        "rocksdb.metadata_block_size",
+        "4096",
+        int(512, 1 << 24),
+        false,
+    ),
     key("rocksdb.enable_pipelined_write", "no", Kind::Bool, false),
     key("rocksdb.wal_ttl_seconds", "10800", int(0, I32), false),
     key("rocksdb.wal_size_limit_mb", "16384", int(0, I32), false),
