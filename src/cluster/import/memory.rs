@@ -1,7 +1,7 @@
 //! An import's memory bound: data imported into this node (raw chunks, and
 //! the per-key path's ASKING writes) is flushed every
 //! `migrate-import-flush-mb`, and writers wait while the memtables hold
-//! more than three times that, so an import grows this process by about
+//! more than twice that, so an import grows this process by about
 //! the setting rather than by RocksDB's write buffers or by how fast the
 //! disk keeps up.
 
@@ -20,11 +20,11 @@ pub fn flush_limit(config: &Config) -> u64 {
 }
 
 /// Backpressure before an import write: while the memtables hold more
-/// than three times `limit`, a flush is started if none is under way and
+/// than twice `limit`, a flush is started if none is under way and
 /// the writer waits for it (at most [`FLUSH_WAIT_LIMIT`]), so a raw
 /// source's window fills and a per-key source's next batch waits.
 pub fn wait_for_flushes(storage: &Storage, limit: u64) -> Result<(), StorageError> {
-    if limit == 0 || storage.memtable_bytes() <= 3 * limit {
+    if limit == 0 || storage.memtable_bytes() <= 2 * limit {
         return Ok(());
     }
     if storage.immutable_memtables() == 0 {
@@ -32,7 +32,7 @@ pub fn wait_for_flushes(storage: &Storage, limit: u64) -> Result<(), StorageErro
     }
     let started = Instant::now();
     let wait = || {
-        while storage.memtable_bytes() > 3 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
+        while storage.memtable_bytes() > 2 * limit && started.elapsed() < FLUSH_WAIT_LIMIT {
             std::thread::sleep(Duration::from_millis(5));
         }
     };
