@@ -92,10 +92,7 @@ impl Db<'_> {
             Some(_) => *self,
             None => {
                 owned = self.storage.snapshot();
-                Db {
-                    snapshot: Some(&owned),
-                    ..*self
-                }
+                self.at(Some(&owned))
             }
         };
         let Some(meta) = db.read_meta(key)? else {
