@@ -88,6 +88,24 @@ impl PeerConnection {
         self.stream.write_all(bytes).map_err(|_| PeerError::Io)
     }
 
+    /// Sends several buffers as one message with vectored writes, so a
+    /// big payload goes to the socket from where it is without being
+    /// copied behind a header first.
+    pub fn send_parts(&mut self, parts: &[&[u8]]) -> Result<(), PeerError> {
+        let mut slices: Vec<std::io::IoSlice<'_>> =
+            parts.iter().map(|p| std::io::IoSlice::new(p)).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match self.stream.write_vectored(rest) {
+                Ok(0) => return Err(PeerError::Io),
+                Ok(n) => std::io::IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(PeerError::Io),
+            }
+        }
+        Ok(())
+    }
+
     /// Reads one reply.
     pub fn read_reply(&mut self) -> Result<OwnedFrame, PeerError> {
         loop {

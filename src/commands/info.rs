@@ -177,8 +177,14 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             for (id, imp) in s.imports.all() {
                 let _ = writeln!(
                     out,
-                    "import_{}:slots={}-{},source={},state=importing,chunks={}",
-                    id, imp.scope.first, imp.scope.last, imp.src_id, imp.chunks
+                    "import_{}:slots={}-{},source={},state=importing,chunks={},mode={},ingested_files={}",
+                    id,
+                    imp.scope.first,
+                    imp.scope.last,
+                    imp.src_id,
+                    imp.chunks,
+                    imp.mode.name(),
+                    imp.ingested_files
                 );
             }
         }

@@ -12,11 +12,11 @@ use super::args::{int, is, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::cluster::import::apply::{
-    apply_chunk, clear_checkpoint, load_checkpoint, open_checkpoint, Applied, ApplyError,
-    IncomingChunk,
+    clear_checkpoint, load_checkpoint, open_checkpoint, Applied, ApplyError, IncomingChunk,
 };
+use crate::cluster::import::receive::{self, Limits, ReceiveError};
 use crate::cluster::import::validate::{CfMap, SlotScope};
-use crate::cluster::import::{memory, ImportJob};
+use crate::cluster::import::{memory, ImportJob, ImportMode};
 use crate::cluster::migrate::by_command;
 use crate::cluster::migrate::frame::{self, FrameError, HEADER_LEN};
 use crate::cluster::migrate::job::{self, JobState, MigrationStatus};
@@ -204,6 +204,12 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             drop_import(ctx, old_id, &old)?;
         }
     }
+    // A job announced again (a new link, or the source asking how far it
+    // got at the end of its snapshot) gets its SST files ingested first,
+    // so the checkpoint reported covers every chunk it acknowledged. A
+    // refused ingest makes it a write job; the older checkpoint is then
+    // what the source continues from.
+    let _ = receive::seal(&ctx.server.imports, &ctx.server.storage, job_id);
     if load_checkpoint(&ctx.server.storage, job_id)?.is_none() {
         // A job this node has not seen: what it holds in these slots (it
         // owns none of them) is a leftover of an earlier job whose abort
@@ -224,6 +230,10 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 src_id: src.clone(),
                 chunks: 0,
                 last_active: std::time::Instant::now(),
+                mode: ImportMode::from_config(
+                    ctx.server.config.read().get("migrate-import-mode"),
+                ),
+                ingested_files: 0,
             },
         );
         for s in first..=last {
@@ -286,24 +296,32 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         source_position: &args[3],
         source_wal_seq: 0,
     };
-    let limit = memory::flush_limit(&ctx.server.config.read());
-    memory::wait_for_flushes(&ctx.server.storage, limit)?;
-    match apply_chunk(&ctx.server.storage, &incoming, &job.cf_map, job.scope) {
+    let limits = {
+        let cfg = ctx.server.config.read();
+        Limits {
+            flush_bytes: memory::flush_limit(&cfg),
+            sst_bytes: (cfg.int("migrate-import-sst-mb").max(1) as u64) << 20,
+        }
+    };
+    let snapshot = header.phase == frame::Phase::Snapshot;
+    let received = receive::receive(
+        &ctx.server.imports,
+        &ctx.server.storage,
+        &job,
+        snapshot,
+        &incoming,
+        limits,
+    );
+    match received {
         Ok(Applied::Written(_)) => {
             ctx.server.imports.count_chunk(header.job_id);
-            memory::note_imported(
-                &ctx.server.imports,
-                &ctx.server.storage,
-                raw.len() as u64,
-                limit,
-            )?;
             Ok(Reply::Integer(header.sequence as i64))
         }
         Ok(Applied::Duplicate) => Ok(Reply::Integer(header.sequence as i64)),
-        Err(ApplyError::OutOfOrder { expected, got }) => Err(CmdError::Other(format!(
-            "CHUNKORDER chunk {got} arrived, {expected} expected"
-        ))),
-        Err(ApplyError::Rejected(why)) => {
+        Err(ReceiveError::Apply(ApplyError::OutOfOrder { expected, got })) => Err(CmdError::Other(
+            format!("CHUNKORDER chunk {got} arrived, {expected} expected"),
+        )),
+        Err(ReceiveError::Apply(ApplyError::Rejected(why))) => {
             tracing::warn!(
                 "job {} chunk {} refused: {}",
                 header.job_id,
@@ -312,7 +330,11 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             );
             Err(CmdError::Other(format!("CHUNKREJECTED {why}")))
         }
-        Err(ApplyError::Storage(e)) => Err(CmdError::from(e)),
+        Err(ReceiveError::Apply(ApplyError::Storage(e))) => Err(CmdError::from(e)),
+        Err(ReceiveError::Resend(why)) => Err(CmdError::Other(format!(
+            "CHUNKRESEND chunk {}: {why}",
+            header.sequence
+        ))),
     }
 }
 
@@ -330,6 +352,12 @@ pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let Some(job) = ctx.server.imports.get(job_id) else {
         return Err(CmdError::err(format!("unknown import job {job_id}")));
     };
+    // Every chunk was acknowledged and the source announced the job again
+    // after its snapshot, so no SST file should be waiting; one that is
+    // must be in the database before the slots are served.
+    if let Err(e) = receive::seal(&ctx.server.imports, &ctx.server.storage, job_id) {
+        return Err(CmdError::Other(format!("CHUNKRESEND {e}")));
+    }
     let mut state = cluster.write();
     let me = state
         .myid

@@ -178,6 +178,13 @@ pub static KEYS: &[KeyDef] = &[
     key("migrate-checkpoint", "yes", Kind::Bool, true),
     key("migrate-import-flush-mb", "16", int(0, 1 << 20), true),
     key("migrate-import-idle-timeout", "60", int(1, 1 << 20), true),
+    key(
+        "migrate-import-mode",
+        "sst",
+        Kind::Enum(&["sst", "write"]),
+        true,
+    ),
+    key("migrate-import-sst-mb", "64", int(1, 1 << 20), true),
 ];
 
 /// Looks a key up by its (lower-case) name.

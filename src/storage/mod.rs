@@ -3,6 +3,7 @@
 //! need. Nothing here knows about RESP or sockets.
 
 pub mod folded;
+pub mod ingest;
 pub mod keys;
 pub mod locks;
 pub mod metadata;
@@ -76,6 +77,9 @@ pub struct Storage {
     _cache: Cache,
     /// The options the database was opened with; they hold its statistics.
     db_opts: Options,
+    /// The data column families' table options, for SST files built to
+    /// be ingested (follows `rocksdb.compression` at run time).
+    sst_base: parking_lot::Mutex<Options>,
 }
 
 /// Running totals of RocksDB operations since the database opened.
@@ -180,6 +184,7 @@ impl Storage {
             }
             ColumnFamilyDescriptor::new(cf.name(), opts)
         });
+        ingest::clear_scratch(&path)?;
         let db = Box::new(DB::open_cf_descriptors(&db_opts, &path, descriptors)?);
         *filter_db.write() = Some(stale_filter::DbPtr(&*db as *const DB));
         let seed = crate::util::now_ms() << 11;
@@ -192,6 +197,7 @@ impl Storage {
             version_counter: AtomicU64::new(seed),
             _cache: cache,
             db_opts,
+            sst_base: parking_lot::Mutex::new(cf_base),
         })
     }
 
@@ -275,6 +281,9 @@ impl Storage {
             self.db
                 .set_options_cf(self.cf(cf), &[("compression", option)])?;
         }
+        self.sst_base
+            .lock()
+            .set_compression_type(compression(name));
         Ok(())
     }
 

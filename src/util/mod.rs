@@ -1,5 +1,6 @@
 //! Small helpers shared by several layers.
 
+pub mod failpoint;
 pub mod glob;
 pub mod numbers;
 

@@ -59,6 +59,8 @@ pub struct Options {
     /// Whether the harness passes `--port/--dir/--bind` itself (set to false
     /// to test a config file that provides them).
     pub harness_args: bool,
+    /// Extra environment variables of the process (fail points).
+    pub env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -79,6 +81,12 @@ impl Options {
     /// Sets the config file text.
     pub fn config(mut self, text: &str) -> Options {
         self.config = Some(text.to_string());
+        self
+    }
+
+    /// Sets an environment variable of the process.
+    pub fn env(mut self, key: &str, value: &str) -> Options {
+        self.env.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -175,11 +183,32 @@ impl Server {
             args.push("--bind".to_string());
             args.push("127.0.0.1".to_string());
         }
+        if self.opts.harness_args {
+            // `make test` runs the migration tests again under other
+            // settings (import mode, parallelism) through this variable:
+            // `key value` pairs, separated by commas.
+            let extra = std::env::var("FERROCKS_TEST_ARGS").unwrap_or_default();
+            for pair in extra.split(',').filter(|p| !p.trim().is_empty()) {
+                let mut kv = pair.split_whitespace();
+                if let (Some(k), Some(v)) = (kv.next(), kv.next()) {
+                    if !self.opts.args.iter().any(|(key, _)| key == k) {
+                        args.push(format!("--{k}"));
+                        args.push(v.to_string());
+                    }
+                }
+            }
+        }
         for (k, v) in &self.opts.args {
             args.push(format!("--{k}"));
             args.push(v.clone());
         }
         args
+    }
+
+    /// Replaces the process's extra environment (takes effect at the next
+    /// restart).
+    pub fn set_env(&mut self, env: Vec<(String, String)>) {
+        self.opts.env = env;
     }
 
     fn spawn_and_wait(&mut self) -> Result<(), String> {
@@ -191,6 +220,7 @@ impl Server {
         let log_out = log.try_clone().map_err(|e| format!("clone log: {e}"))?;
         let child = Command::new(BIN)
             .args(self.command_args())
+            .envs(self.opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(self.tmp.path())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log_out))

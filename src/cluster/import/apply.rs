@@ -70,6 +70,16 @@ pub fn open_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageErro
     )
 }
 
+/// Stores a job's checkpoint on its own (after an SST ingest; chunks
+/// applied through the write path store it in their batch).
+pub fn store_checkpoint(
+    storage: &Storage,
+    job_id: u64,
+    checkpoint: &Checkpoint,
+) -> Result<(), StorageError> {
+    storage.put(Cf::Internal, &checkpoint_key(job_id), &checkpoint.encode())
+}
+
 /// Forgets a job's checkpoint (job done, failed or cancelled).
 pub fn clear_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageError> {
     storage.delete(Cf::Internal, &checkpoint_key(job_id))

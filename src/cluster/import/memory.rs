@@ -36,14 +36,20 @@ pub fn wait_for_flushes(storage: &Storage, limit: u64) -> Result<(), StorageErro
             std::thread::sleep(Duration::from_millis(5));
         }
     };
-    // Inside the async runtime, let it move its other tasks elsewhere.
+    off_worker(wait);
+    Ok(())
+}
+
+/// Runs `work`, which may block for a while (a flush, an ingest): inside
+/// the async runtime, the worker's other tasks move to other threads
+/// meanwhile.
+pub fn off_worker<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(wait)
+            tokio::task::block_in_place(work)
         }
-        _ => wait(),
+        _ => work(),
     }
-    Ok(())
 }
 
 /// Counts `bytes` imported; starts a flush each time another `limit`

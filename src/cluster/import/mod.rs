@@ -4,6 +4,8 @@
 
 pub mod apply;
 pub mod memory;
+pub mod receive;
+pub mod sst;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -13,7 +15,37 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use sst::SstImport;
 use validate::{CfMap, SlotScope};
+
+/// How an import writes snapshot chunks (`migrate-import-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Appended to SST files that are ingested every
+    /// `migrate-import-sst-mb`.
+    Sst,
+    /// Written through the WAL and the memtable like any write.
+    Write,
+}
+
+impl ImportMode {
+    /// The mode a `migrate-import-mode` value names.
+    pub fn from_config(value: &str) -> ImportMode {
+        if value == "write" {
+            ImportMode::Write
+        } else {
+            ImportMode::Sst
+        }
+    }
+
+    /// The word INFO shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportMode::Sst => "sst",
+            ImportMode::Write => "write",
+        }
+    }
+}
 
 /// One import in progress.
 #[derive(Debug, Clone)]
@@ -30,6 +62,11 @@ pub struct ImportJob {
     /// announcement (IMPORT), a chunk, or an ASKING write into the slots
     /// (the per-key `redis-command` path).
     pub last_active: Instant,
+    /// How its snapshot chunks are written (a refused ingest turns an
+    /// `sst` job into a `write` one for the rest of its life).
+    pub mode: ImportMode,
+    /// SST files ingested so far.
+    pub ingested_files: u64,
 }
 
 impl ImportJob {
@@ -80,12 +117,19 @@ pub struct ImportRegistry {
     last: Mutex<Option<LastImport>>,
     /// Raw bytes applied since imported data was last flushed.
     unflushed: AtomicU64,
+    /// SST files under construction, by job id.
+    ssts: Mutex<HashMap<u64, SstImport>>,
 }
 
 impl ImportRegistry {
-    /// Registers (or re-registers, on resume) a job.
+    /// Registers (or re-registers, on resume) a job. A job already
+    /// registered keeps its mode (a fallback to the write path sticks).
     pub fn start(&self, job_id: u64, mut job: ImportJob) {
         job.last_active = Instant::now();
+        if let Some(old) = self.jobs.lock().get(&job_id) {
+            job.mode = old.mode;
+            job.ingested_files = old.ingested_files;
+        }
         *self.last.lock() = Some(LastImport {
             first: job.scope.first,
             last: job.scope.last,
@@ -137,9 +181,30 @@ impl ImportRegistry {
         true
     }
 
+    /// Counts SST files ingested for a job.
+    pub fn count_ingest(&self, job_id: u64, files: u64) {
+        if let Some(j) = self.jobs.lock().get_mut(&job_id) {
+            j.ingested_files += files;
+        }
+    }
+
+    /// Switches a job to the write path.
+    pub fn set_mode(&self, job_id: u64, mode: ImportMode) {
+        if let Some(j) = self.jobs.lock().get_mut(&job_id) {
+            j.mode = mode;
+        }
+    }
+
+    /// The SST builders of running imports (one per job in `sst` mode
+    /// that has received snapshot chunks since its last ingest).
+    pub fn ssts(&self) -> parking_lot::MutexGuard<'_, HashMap<u64, SstImport>> {
+        self.ssts.lock()
+    }
+
     /// Ends a job: `committed` when this node now serves its slots, false
-    /// when its data was dropped.
+    /// when its data was dropped. Its unfinished SST files are deleted.
     pub fn finish(&self, job_id: u64, committed: bool) -> Option<ImportJob> {
+        drop(self.ssts.lock().remove(&job_id));
         let job = self.jobs.lock().remove(&job_id)?;
         let mut last = self.last.lock();
         if last.is_none_or(|l| (l.first, l.last) == (job.scope.first, job.scope.last)) {

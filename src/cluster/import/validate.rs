@@ -59,6 +59,16 @@ impl CfMap {
         CfMap { entries }
     }
 
+    /// True when every mapped source id is the local id of its column
+    /// family, so the source's records need no renumbering.
+    pub fn matches_local(&self, storage: &Storage) -> bool {
+        !self.entries.is_empty()
+            && self
+                .entries
+                .iter()
+                .all(|(id, cf)| storage.cf_id(*cf) == *id)
+    }
+
     /// The local column family for a source id, if it is a data one.
     pub fn local(&self, id: u32) -> Option<Cf> {
         self.entries
@@ -69,7 +79,7 @@ impl CfMap {
 }
 
 /// The slots a job moves.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotScope {
     /// First slot.
     pub first: u16,
@@ -78,7 +88,8 @@ pub struct SlotScope {
 }
 
 impl SlotScope {
-    fn holds_key(&self, key: &[u8]) -> bool {
+    /// True when `key` is a data key of one of the scope's slots.
+    pub fn holds_key(&self, key: &[u8]) -> bool {
         keys::decode(key).is_some_and(|(_, slot, _)| slot >= self.first && slot <= self.last)
     }
 
@@ -96,24 +107,25 @@ impl SlotScope {
     }
 }
 
-/// Checks every record of `raw` and rebuilds it as a local batch (with the
-/// local column family handles). Returns the batch and its record count.
-pub fn rebuild(
-    storage: &Storage,
-    raw: &[u8],
+/// Parses `raw` and checks every record against the job's column families
+/// and slots; returns each record with its local column family. Nothing is
+/// returned unless every record passes, so a refused chunk leaves nothing
+/// behind whatever the caller does with the records.
+pub fn checked<'r>(
+    raw: &'r [u8],
     cf_map: &CfMap,
     scope: SlotScope,
-) -> Result<(WriteBatch, usize), ChunkRejected> {
+) -> Result<Vec<(Cf, Record<'r>)>, ChunkRejected> {
     let parsed = records::parse(raw)?;
-    let mut batch = WriteBatch::default();
-    for (index, record) in parsed.iter().enumerate() {
+    let mut out = Vec::with_capacity(parsed.len());
+    for (index, record) in parsed.into_iter().enumerate() {
         let cf = cf_map
             .local(record.cf())
             .ok_or(ChunkRejected::ForeignColumnFamily {
                 index,
                 cf: record.cf(),
             })?;
-        let inside = match record {
+        let inside = match &record {
             Record::Put { key, .. }
             | Record::Delete { key, .. }
             | Record::SingleDelete { key, .. }
@@ -127,16 +139,47 @@ pub fn rebuild(
                 last: scope.last,
             });
         }
-        let handle = storage.cf(cf);
+        out.push((cf, record));
+    }
+    Ok(out)
+}
+
+/// Notes the version of an imported metadata record: a migrated key keeps
+/// its version, and keys re-created here later must get larger ones.
+pub fn observe_imported(storage: &Storage, cf: Cf, value: &[u8]) {
+    if cf == Cf::Metadata {
+        if let Some(v) = crate::storage::metadata::composite_version(value) {
+            storage.observe_version(v);
+        }
+    }
+}
+
+/// Checks every record of `raw` and rebuilds it as a local batch (with the
+/// local column family handles). Returns the batch and its record count.
+pub fn rebuild(
+    storage: &Storage,
+    raw: &[u8],
+    cf_map: &CfMap,
+    scope: SlotScope,
+) -> Result<(WriteBatch, usize), ChunkRejected> {
+    let records = checked(raw, cf_map, scope)?;
+    if cf_map.matches_local(storage) {
+        // Same column family ids on both sides (two ferrocks nodes): the
+        // checked bytes are the batch, taken whole instead of re-encoded
+        // record by record.
+        for (cf, record) in &records {
+            if let Record::Put { value, .. } = record {
+                observe_imported(storage, *cf, value);
+            }
+        }
+        return Ok((WriteBatch::from_data(raw), records.len()));
+    }
+    let mut batch = WriteBatch::default();
+    for (cf, record) in &records {
+        let handle = storage.cf(*cf);
         match *record {
             Record::Put { key, value, .. } => {
-                if cf == Cf::Metadata {
-                    // A migrated key keeps its version; keys re-created
-                    // here later must get larger ones.
-                    if let Some(v) = crate::storage::metadata::composite_version(value) {
-                        storage.observe_version(v);
-                    }
-                }
+                observe_imported(storage, *cf, value);
                 batch.put_cf(handle, key, value)
             }
             Record::Delete { key, .. } => batch.delete_cf(handle, key),
@@ -145,7 +188,7 @@ pub fn rebuild(
             Record::Merge { key, value, .. } => batch.merge_cf(handle, key, value),
         }
     }
-    Ok((batch, parsed.len()))
+    Ok((batch, records.len()))
 }
 
 #[cfg(test)]

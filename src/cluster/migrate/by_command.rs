@@ -220,7 +220,7 @@ pub fn copy_keys(
                 status,
                 &settings,
                 Phase::Snapshot,
-                WriteBatch::default().data(),
+                WriteBatch::default(),
                 PER_KEY_POSITION.to_vec(),
             )?;
             link.drain(status, &settings)?;

@@ -114,26 +114,45 @@ pub struct ChunkId {
 /// compressing with LZ4 when `compress` and it makes the payload smaller.
 /// `out` is cleared first so callers can reuse one buffer.
 pub fn encode(id: ChunkId, raw: &[u8], compress: bool, out: &mut Vec<u8>) {
+    let mut compressed = Vec::new();
+    let header = encode_parts(id, raw, compress, &mut compressed);
     out.clear();
-    out.resize(HEADER_LEN, 0);
+    out.extend_from_slice(&header);
+    if header[6] == Codec::Lz4 as u8 {
+        out.extend_from_slice(&compressed);
+    } else {
+        out.extend_from_slice(raw);
+    }
+}
+
+/// Encodes a frame without copying `raw`: returns its header; the payload
+/// is `raw` itself, or the LZ4 block left in `compressed` (a buffer the
+/// caller reuses) when `compress` and that is smaller — see
+/// [`payload_codec`].
+pub fn encode_parts(
+    id: ChunkId,
+    raw: &[u8],
+    compress: bool,
+    compressed: &mut Vec<u8>,
+) -> [u8; HEADER_LEN] {
+    compressed.clear();
     let mut codec = Codec::None;
     if compress {
         let bound = lz4_flex::block::get_maximum_output_size(raw.len());
-        out.resize(HEADER_LEN + bound, 0);
-        match lz4_flex::block::compress_into(raw, &mut out[HEADER_LEN..]) {
+        compressed.resize(bound, 0);
+        match lz4_flex::block::compress_into(raw, compressed) {
             Ok(n) if n < raw.len() => {
-                out.truncate(HEADER_LEN + n);
+                compressed.truncate(n);
                 codec = Codec::Lz4;
             }
-            _ => out.truncate(HEADER_LEN),
+            _ => compressed.clear(),
         }
     }
-    if codec == Codec::None {
-        out.extend_from_slice(raw);
-    }
-    let wire_len = out.len() - HEADER_LEN;
-    let crc = crc32fast::hash(&out[HEADER_LEN..]);
-    let h = &mut out[..HEADER_LEN];
+    let payload: &[u8] = match codec {
+        Codec::Lz4 => compressed,
+        Codec::None => raw,
+    };
+    let mut h = [0u8; HEADER_LEN];
     h[0..4].copy_from_slice(&MAGIC);
     h[4] = FORMAT_VERSION;
     h[5] = id.phase as u8;
@@ -144,8 +163,19 @@ pub fn encode(id: ChunkId, raw: &[u8], compress: bool, out: &mut Vec<u8>) {
     h[18..20].copy_from_slice(&id.last_slot.to_be_bytes());
     h[20..28].copy_from_slice(&id.sequence.to_be_bytes());
     h[28..32].copy_from_slice(&(raw.len() as u32).to_be_bytes());
-    h[32..36].copy_from_slice(&(wire_len as u32).to_be_bytes());
-    h[36..40].copy_from_slice(&crc.to_be_bytes());
+    h[32..36].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    h[36..40].copy_from_slice(&crc32fast::hash(payload).to_be_bytes());
+    h
+}
+
+/// True when a header from [`encode_parts`] says its payload is the LZ4
+/// block rather than the raw bytes.
+pub fn payload_codec(header: &[u8; HEADER_LEN]) -> Codec {
+    if header[6] == Codec::Lz4 as u8 {
+        Codec::Lz4
+    } else {
+        Codec::None
+    }
 }
 
 fn be_u16(b: &[u8]) -> u16 {

@@ -12,14 +12,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use redis_protocol::resp2::types::OwnedFrame;
-use rocksdb::WriteBatch;
 use thiserror::Error;
 
 use super::by_command;
 use super::frame::Phase;
 use super::link::{Announced, Link, LinkSettings};
-use super::record::{JobRecord, SourcePosition, Stage};
-use super::snapshot::{Position, SnapshotReader};
+use super::record::{JobRecord, Stage};
+use super::stream::{ship_wal, start_point, stream_batches, Start, WalHold};
 use super::wal::Cutter;
 use crate::cluster::peer::PeerError;
 use crate::server::Server;
@@ -28,10 +27,6 @@ use crate::storage::{keys, Cf};
 /// How often, and how patiently, a lost hand-off reply is followed up.
 const RESOLVE_ATTEMPTS: u32 = 60;
 const RESOLVE_PAUSE: Duration = Duration::from_millis(500);
-
-/// Above this much unflushed data, the incremental phase starts a new WAL
-/// file first.
-const WAL_SWITCH_BYTES: u64 = 1 << 20;
 
 /// Where a job is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +91,11 @@ pub enum JobError {
         "hand-off outcome unknown ({0}); slots stay paused until the topology is pushed again"
     )]
     HandoffUnknown(String),
+    /// The destination holds fewer chunks than it acknowledged (it
+    /// restarted before ingesting them, or fell back to the write path):
+    /// the job continues from the checkpoint it reported.
+    #[error("the destination lost acknowledged chunks; it holds up to chunk {}", .0.applied)]
+    Rewind(Announced),
 }
 
 /// Progress of a job, read by INFO and CLUSTER INFO.
@@ -185,7 +185,7 @@ impl MigrationStatus {
         Ok(())
     }
 
-    fn set_state(&self, s: JobState) {
+    pub(super) fn set_state(&self, s: JobState) {
         if !matches!(s, JobState::Done | JobState::Failed(_)) {
             *self.phase.lock() = s.name();
         }
@@ -456,49 +456,6 @@ fn unpause(server: &Server, status: &MigrationStatus) {
     }
 }
 
-/// Where a job starts copying.
-enum Start {
-    /// A new snapshot, from the beginning.
-    Fresh,
-    /// A new snapshot read from `position` on, then the WAL from
-    /// `snapshot_seq` (the first snapshot's sequence): records the
-    /// destination got from the first snapshot and changed since are
-    /// replayed in order, so both snapshots converge.
-    Snapshot {
-        snapshot_seq: u64,
-        position: Position,
-    },
-    /// The snapshot is done; the WAL continues after `from`.
-    Wal { snapshot_seq: u64, from: u64 },
-}
-
-/// Where a resumed job continues, from the destination's checkpoint.
-fn start_point(
-    record: &JobRecord,
-    announced: &Announced,
-    namespaces: &[Vec<u8>],
-) -> Result<Start, JobError> {
-    if announced.applied == 0 {
-        return Ok(Start::Fresh);
-    }
-    match SourcePosition::decode(&announced.position) {
-        Some(SourcePosition::Wal(from)) => Ok(Start::Wal {
-            snapshot_seq: record.snapshot_seq,
-            from,
-        }),
-        Some(p) => match p.to_reader_position(namespaces) {
-            Some(position) => Ok(Start::Snapshot {
-                snapshot_seq: record.snapshot_seq,
-                position,
-            }),
-            None => Err(JobError::CannotResume("unreadable checkpoint".into())),
-        },
-        None => Err(JobError::CannotResume(
-            "the destination's checkpoint has no source position".into(),
-        )),
-    }
-}
-
 fn run_inner(
     server: &Server,
     status: &MigrationStatus,
@@ -720,7 +677,7 @@ fn import_command(server: &Server, status: &MigrationStatus, myid: &str) -> Vec<
     .collect()
 }
 
-fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stage) -> JobRecord {
+pub(super) fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stage) -> JobRecord {
     JobRecord {
         job_id: status.job_id,
         first: status.first,
@@ -850,211 +807,6 @@ fn finish_on_source(
             .map_err(|e| JobError::Storage(e.to_string()))?;
     }
     JobRecord::delete(storage, status.job_id).map_err(|e| JobError::Storage(e.to_string()))
-}
-
-/// Keeps RocksDB from deleting obsolete files (WAL files above all) while
-/// a job may still need to read them, whatever the WAL retention settings;
-/// deletions resume when the last job drops its hold.
-struct WalHold<'a>(&'a crate::storage::Storage);
-
-impl<'a> WalHold<'a> {
-    fn take(storage: &'a crate::storage::Storage) -> Result<WalHold<'a>, JobError> {
-        storage
-            .db()
-            .disable_file_deletions()
-            .map_err(|e| JobError::Storage(e.to_string()))?;
-        Ok(WalHold(storage))
-    }
-}
-
-impl Drop for WalHold<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.0.db().enable_file_deletions() {
-            tracing::error!("cannot resume file deletions: {}", e);
-        }
-    }
-}
-
-/// The `raw-key-value` copy: the snapshot in chunks, then WAL records
-/// until the gap is below `gap`. Returns the WAL sequence of the (first)
-/// snapshot and the last WAL sequence shipped.
-fn stream_batches(
-    server: &Server,
-    status: &MigrationStatus,
-    link: &mut Link,
-    namespaces: &[Vec<u8>],
-    cutter: &Cutter,
-    gap: u64,
-    start: Start,
-) -> Result<(u64, u64), JobError> {
-    let storage = &server.storage;
-    let (snapshot_seq, position, mut shipped) = match start {
-        Start::Fresh => {
-            let seq = storage.db().latest_sequence_number();
-            // Persisted before the first chunk: a restart resumes.
-            record_of(status, seq, Stage::Copying)
-                .save(storage)
-                .map_err(|e| JobError::Storage(e.to_string()))?;
-            (seq, Some(Position::default()), seq)
-        }
-        Start::Snapshot {
-            snapshot_seq,
-            position,
-        } => (snapshot_seq, Some(position), snapshot_seq),
-        Start::Wal { snapshot_seq, from } => (snapshot_seq, None, from),
-    };
-    // Snapshot phase.
-    if let Some(position) = position {
-        status.set_state(JobState::Snapshot);
-        let mut reader = SnapshotReader::new(
-            storage,
-            namespaces.to_vec(),
-            status.first,
-            status.last,
-            position,
-        );
-        while !reader.finished() {
-            let mut batch = WriteBatch::default();
-            let st = reader
-                .fill(&mut batch, link.chunk_size())
-                .map_err(|e| JobError::Storage(e.to_string()))?;
-            if st.records == 0 {
-                continue;
-            }
-            status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
-            let (done, total) = reader.progress();
-            if let Some(ppm) = (done * 1_000_000).checked_div(total) {
-                status.progress_ppm.store(ppm, Ordering::Relaxed);
-            }
-            let position = SourcePosition::from_snapshot(reader.position(), namespaces).encode();
-            link.send(
-                status,
-                &link_settings(server),
-                Phase::Snapshot,
-                batch.data(),
-                position,
-            )?;
-        }
-    }
-
-    // Incremental phase: ship WAL records until the gap is small. Each
-    // pass reads the WAL file holding its start from that file's start;
-    // switching to a new WAL file now keeps the last passes (the one
-    // during the write pause above all) from re-reading a big one.
-    status.set_state(JobState::Incremental);
-    if storage.active_memtable_bytes() > WAL_SWITCH_BYTES {
-        storage
-            .flush_data_async()
-            .map_err(|e| JobError::Storage(e.to_string()))?;
-        // A first write in the new file (the job's record again): the first
-        // pass then ends inside it, and later passes start there.
-        record_of(status, snapshot_seq, Stage::Copying)
-            .save(storage)
-            .map_err(|e| JobError::Storage(e.to_string()))?;
-    }
-    for _round in 0..1000 {
-        let settings = link_settings(server);
-        shipped = ship_wal(
-            storage,
-            cutter,
-            link,
-            status,
-            shipped,
-            &settings,
-            Phase::Incremental,
-        )?;
-        if storage
-            .db()
-            .latest_sequence_number()
-            .saturating_sub(shipped)
-            < gap
-        {
-            break;
-        }
-    }
-
-    Ok((snapshot_seq, shipped))
-}
-
-/// Ships every WAL record after `from` that touches the slots; returns the
-/// last sequence read.
-fn ship_wal(
-    storage: &crate::storage::Storage,
-    cutter: &Cutter,
-    link: &mut Link,
-    status: &MigrationStatus,
-    from: u64,
-    settings: &LinkSettings,
-    phase: Phase,
-) -> Result<u64, JobError> {
-    let latest = storage.db().latest_sequence_number();
-    if latest <= from {
-        return Ok(from);
-    }
-    let started = Instant::now();
-    let iter = storage
-        .db()
-        .get_updates_since(from)
-        .map_err(|e| JobError::WalGap(e.to_string()))?;
-    let opened = started.elapsed();
-    let mut batches = 0u64;
-    let mut last = from;
-    let mut batch = WriteBatch::default();
-    for item in iter {
-        let (seq, wb) = item.map_err(|e| JobError::WalGap(e.to_string()))?;
-        if seq > last + 1 {
-            return Err(JobError::WalGap(format!(
-                "expected sequence {} but the WAL continues at {seq}",
-                last + 1
-            )));
-        }
-        cutter
-            .cut(storage, wb.data(), &mut batch)
-            .map_err(|e| JobError::Storage(e.to_string()))?;
-        last = seq + wb.len() as u64 - 1;
-        batches += 1;
-        if batch.size_in_bytes() >= link.chunk_size() {
-            send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
-        }
-        if last >= latest {
-            break;
-        }
-    }
-    send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
-    tracing::debug!(
-        "job {}: WAL pass {:?} from {}: opened in {:?}, {} batches up to {} in {:?}",
-        status.job_id,
-        phase,
-        from,
-        opened,
-        batches,
-        last,
-        started.elapsed()
-    );
-    Ok(last)
-}
-
-/// Sends the WAL records gathered in `batch` (if any) as one chunk whose
-/// position is the last WAL sequence they cover, and empties the batch.
-fn send_wal_chunk(
-    link: &mut Link,
-    status: &MigrationStatus,
-    settings: &LinkSettings,
-    phase: Phase,
-    batch: &mut WriteBatch,
-    last: u64,
-) -> Result<(), JobError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let full = std::mem::take(batch);
-    link.send(
-        status,
-        settings,
-        phase,
-        full.data(),
-        SourcePosition::Wal(last).encode(),
-    )
 }
 
 /// Tells the destination to drop a failed job's partial data (best effort:

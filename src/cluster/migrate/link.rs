@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use redis_protocol::resp2::types::OwnedFrame;
 
+use rocksdb::WriteBatch;
+
 use super::frame::{self, ChunkId, Phase};
 use super::job::{JobError, MigrationStatus};
 use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
@@ -48,12 +50,50 @@ pub struct Announced {
     pub position: Vec<u8>,
 }
 
-/// A chunk sent but not yet acknowledged.
+/// A chunk sent but not yet acknowledged, kept to be sent again. Its
+/// payload is the batch's own bytes, or the LZ4 block of them in
+/// `compressed`: nothing of the batch is copied on its way to the socket.
 struct InFlight {
     seq: u64,
-    frame: Vec<u8>,
+    header: [u8; frame::HEADER_LEN],
+    batch: WriteBatch,
+    compressed: Vec<u8>,
     position: Vec<u8>,
     sent: Instant,
+}
+
+impl InFlight {
+    fn payload(&self) -> &[u8] {
+        match frame::payload_codec(&self.header) {
+            frame::Codec::Lz4 => &self.compressed,
+            frame::Codec::None => self.batch.data(),
+        }
+    }
+}
+
+/// Sends one chunk as `CLUSTERX CHUNK <frame> <position>`: the RESP
+/// framing and the frame header in `head`, the payload from where it is,
+/// the position in `tail` (both buffers reused).
+fn send_chunk(
+    peer: &mut PeerConnection,
+    head: &mut Vec<u8>,
+    tail: &mut Vec<u8>,
+    f: &InFlight,
+) -> Result<(), PeerError> {
+    use std::io::Write;
+    let payload = f.payload();
+    head.clear();
+    let _ = write!(
+        head,
+        "*4\r\n$8\r\nCLUSTERX\r\n$5\r\nCHUNK\r\n${}\r\n",
+        frame::HEADER_LEN + payload.len()
+    );
+    head.extend_from_slice(&f.header);
+    tail.clear();
+    let _ = write!(tail, "\r\n${}\r\n", f.position.len());
+    tail.extend_from_slice(&f.position);
+    tail.extend_from_slice(b"\r\n");
+    peer.send_parts(&[head, payload, tail])
 }
 
 /// Token bucket on wire bytes.
@@ -133,16 +173,15 @@ pub struct Link {
     peer: PeerConnection,
     next_seq: u64,
     inflight: VecDeque<InFlight>,
-    out: Vec<u8>,
+    /// Reused buffers: RESP framing before and after a payload, and LZ4
+    /// blocks of acknowledged chunks (at most a window's worth).
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    spare: Vec<Vec<u8>>,
     pacer: Pacer,
     chunk_size: usize,
     password: Option<String>,
     probe: CompressionProbe,
-}
-
-fn chunk_command(out: &mut Vec<u8>, frame: &[u8], position: &[u8]) {
-    out.clear();
-    encode_command(out, &[b"CLUSTERX", b"CHUNK", frame, position]);
 }
 
 impl Link {
@@ -168,7 +207,9 @@ impl Link {
             peer,
             next_seq: 1,
             inflight: VecDeque::new(),
-            out: Vec::new(),
+            head: Vec::new(),
+            tail: Vec::new(),
+            spare: Vec::new(),
             pacer: Pacer {
                 tokens: 0.0,
                 last: Instant::now(),
@@ -222,7 +263,7 @@ impl Link {
         status: &MigrationStatus,
         settings: &LinkSettings,
         phase: Phase,
-        raw: &[u8],
+        batch: WriteBatch,
         position: Vec<u8>,
     ) -> Result<(), JobError> {
         status.check_cancelled()?;
@@ -235,12 +276,17 @@ impl Link {
             sequence: seq,
             phase,
         };
-        let mut frame_bytes = Vec::new();
         let compress = settings.compress && self.probe.try_next();
-        frame::encode(id, raw, compress, &mut frame_bytes);
-        let wire = frame_bytes.len() - frame::HEADER_LEN;
+        let mut compressed = self.spare.pop().unwrap_or_default();
+        let raw = batch.data();
+        let header = frame::encode_parts(id, raw, compress, &mut compressed);
+        let raw_len = raw.len();
+        let wire = match frame::payload_codec(&header) {
+            frame::Codec::Lz4 => compressed.len(),
+            frame::Codec::None => raw_len,
+        };
         if compress {
-            self.probe.record(raw.len(), wire);
+            self.probe.record(raw_len, wire);
         }
         let throttled = self.pacer.take(wire, settings.rate_limit);
         if throttled {
@@ -248,16 +294,19 @@ impl Link {
         }
         status
             .raw_bytes
-            .fetch_add(raw.len() as u64, Ordering::Relaxed);
+            .fetch_add(raw_len as u64, Ordering::Relaxed);
         status.wire_bytes.fetch_add(wire as u64, Ordering::Relaxed);
-        chunk_command(&mut self.out, &frame_bytes, &position);
-        self.inflight.push_back(InFlight {
+        let chunk = InFlight {
             seq,
-            frame: frame_bytes,
+            header,
+            batch,
+            compressed,
             position,
             sent: Instant::now(),
-        });
-        if self.peer.send_raw(&self.out).is_err() {
+        };
+        let sent = send_chunk(&mut self.peer, &mut self.head, &mut self.tail, &chunk);
+        self.inflight.push_back(chunk);
+        if sent.is_err() {
             self.recover(status, settings)?;
         }
         while self.inflight.len() >= settings.window.max(1) {
@@ -338,27 +387,37 @@ impl Link {
         let front = self.inflight.front().map(|f| (f.seq, f.sent));
         match reply {
             OwnedFrame::Integer(n) if Some(n as u64) == front.map(|f| f.0) => {
-                self.inflight.pop_front();
+                self.retire_front();
                 status.chunks.fetch_add(1, Ordering::Relaxed);
                 if let Some((_, sent)) = front {
                     self.adapt(sent.elapsed(), throttled, settings);
                 }
                 Ok(())
             }
-            OwnedFrame::Error(e) if e.starts_with("CHUNKCRC") || e.starts_with("CHUNKORDER") => {
+            OwnedFrame::Error(e)
+                if e.starts_with("CHUNKCRC")
+                    || e.starts_with("CHUNKORDER")
+                    || e.starts_with("CHUNKRESEND") =>
+            {
                 tracing::warn!(
                     "job {}: destination refused a chunk ({}); resending",
                     status.job_id,
                     e
                 );
                 // The chunks sent after it are refused as out of order:
-                // read their replies, then send them all again in order.
+                // read their replies, ask the destination how far it got,
+                // then send the rest again in order.
                 for _ in 1..self.inflight.len() {
                     if self.peer.read_reply().is_err() {
                         return self.recover(status, settings);
                     }
                 }
-                self.resend_all(status)
+                let announced = match self.announce() {
+                    Ok(a) => a,
+                    Err(JobError::Link(_)) => return self.recover(status, settings),
+                    Err(e) => return Err(e),
+                };
+                self.continue_after(status, announced)
             }
             OwnedFrame::Error(e) => Err(JobError::Refused(e)),
             other => Err(JobError::Refused(format!(
@@ -367,11 +426,83 @@ impl Link {
         }
     }
 
+    /// Continues after the destination reported its checkpoint: forgets
+    /// what it applied and sends the rest again; when it holds less than
+    /// it acknowledged (it restarted before ingesting its SST files, or
+    /// fell back to the write path), the chunks it lost are no longer
+    /// here and the job must read them again: [`JobError::Rewind`].
+    fn continue_after(
+        &mut self,
+        status: &MigrationStatus,
+        announced: Announced,
+    ) -> Result<(), JobError> {
+        while self
+            .inflight
+            .front()
+            .is_some_and(|f| f.seq <= announced.applied)
+        {
+            self.retire_front();
+            status.chunks.fetch_add(1, Ordering::Relaxed);
+        }
+        if announced.applied < self.acknowledged_through() {
+            return Err(JobError::Rewind(announced));
+        }
+        self.resend_all(status)
+    }
+
+    /// Forgets the oldest chunk in flight (acknowledged); its LZ4 buffer
+    /// is kept for a later chunk, up to a window's worth of them.
+    fn retire_front(&mut self) {
+        if let Some(mut f) = self.inflight.pop_front() {
+            if self.spare.len() < self.inflight.len() + 1 && f.compressed.capacity() > 0 {
+                f.compressed.clear();
+                self.spare.push(std::mem::take(&mut f.compressed));
+            }
+        }
+    }
+
+    /// The last sequence acknowledged with nothing unacknowledged before it.
+    fn acknowledged_through(&self) -> u64 {
+        self.inflight
+            .front()
+            .map_or(self.next_seq - 1, |f| f.seq - 1)
+    }
+
+    /// After a [`JobError::Rewind`]: forgets every chunk in flight; the
+    /// next chunk sent follows the destination's checkpoint.
+    /// The chunks sent again from there count as retransmits.
+    pub fn restart_after(&mut self, status: &MigrationStatus, applied: u64) {
+        let lost = (self.next_seq - 1).saturating_sub(applied);
+        status.retransmits.fetch_add(lost, Ordering::Relaxed);
+        self.inflight.clear();
+        self.next_seq = applied + 1;
+    }
+
+    /// Waits for every chunk in flight, then asks the destination (by
+    /// announcing the job again) to make what it received durable and
+    /// checks it holds everything sent: [`JobError::Rewind`] when it does
+    /// not. Called at the end of the snapshot phase, whose chunks the
+    /// destination may hold in SST files not yet ingested.
+    pub fn confirm(
+        &mut self,
+        status: &MigrationStatus,
+        settings: &LinkSettings,
+    ) -> Result<(), JobError> {
+        self.drain(status, settings)?;
+        match self.announce() {
+            Ok(announced) => self.continue_after(status, announced),
+            Err(JobError::Link(_)) => {
+                self.recover(status, settings)?;
+                self.drain(status, settings)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn resend_all(&mut self, status: &MigrationStatus) -> Result<(), JobError> {
         for f in &mut self.inflight {
-            chunk_command(&mut self.out, &f.frame, &f.position);
             f.sent = Instant::now();
-            if self.peer.send_raw(&self.out).is_err() {
+            if send_chunk(&mut self.peer, &mut self.head, &mut self.tail, f).is_err() {
                 return Err(JobError::Link(crate::cluster::peer::PeerError::Io));
             }
             status.retransmits.fetch_add(1, Ordering::Relaxed);
@@ -417,21 +548,17 @@ impl Link {
                 }
             };
             self.peer = peer;
-            let applied = match self.announce() {
-                Ok(a) => a.applied,
+            let announced = match self.announce() {
+                Ok(a) => a,
                 Err(e @ (JobError::Refused(_) | JobError::DestinationOwns(_))) => return Err(e),
                 Err(e) => {
                     last_err = Some(e);
                     continue;
                 }
             };
-            while self.inflight.front().is_some_and(|f| f.seq <= applied) {
-                self.inflight.pop_front();
-                status.chunks.fetch_add(1, Ordering::Relaxed);
-            }
-            match self.resend_all(status) {
-                Ok(()) => return Ok(()),
-                Err(e) => last_err = Some(e),
+            match self.continue_after(status, announced) {
+                Err(JobError::Link(e)) => last_err = Some(JobError::Link(e)),
+                other => return other,
             }
         }
         Err(last_err.unwrap_or(JobError::Link(crate::cluster::peer::PeerError::Io)))

@@ -10,4 +10,5 @@ pub mod key_parts;
 pub mod link;
 pub mod record;
 pub mod snapshot;
+pub mod stream;
 pub mod wal;

@@ -22,6 +22,10 @@ pub struct Position {
     pub after: Option<Vec<u8>>,
 }
 
+/// Bytes read between two evictions of the files behind the reader from
+/// the page cache.
+const EVICT_EVERY: usize = 32 << 20;
+
 /// What one call to [`SnapshotReader::fill`] put in the batch.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FillStats {
@@ -39,6 +43,10 @@ pub struct SnapshotReader<'a> {
     first: u16,
     last: u16,
     position: Position,
+    /// Bytes read since the files behind the reader were last evicted
+    /// from the page cache, and where that eviction ended.
+    unevicted: usize,
+    evicted_to: Option<Vec<u8>>,
 }
 
 impl<'a> SnapshotReader<'a> {
@@ -58,8 +66,12 @@ impl<'a> SnapshotReader<'a> {
             first,
             last,
             position,
+            unevicted: 0,
+            evicted_to: None,
         }
     }
+
+
 
     /// The position after the last record handed out.
     pub fn position(&self) -> &Position {
@@ -141,6 +153,7 @@ impl<'a> SnapshotReader<'a> {
                 };
                 let expired =
                     cf == Cf::Metadata && Header::decode(v).is_some_and(|h| h.is_expired(now));
+                self.unevicted += k.len() + v.len();
                 if !expired {
                     batch.put_cf(handle, k, v);
                     stats.records += 1;
@@ -149,6 +162,12 @@ impl<'a> SnapshotReader<'a> {
                     }
                 }
                 self.position.after = Some(k.to_vec());
+                if self.unevicted >= EVICT_EVERY {
+                    let from = self.evicted_to.take().unwrap_or_else(|| start.clone());
+                    evict_behind(self.storage, cf, &from, k);
+                    self.unevicted = 0;
+                    self.evicted_to = Some(k.to_vec());
+                }
                 if batch.size_in_bytes() >= target_bytes {
                     exhausted = false;
                     break;
@@ -156,12 +175,24 @@ impl<'a> SnapshotReader<'a> {
                 it.next();
             }
             it.status()?;
+            drop(it);
             if exhausted {
+                let from = self.evicted_to.take().unwrap_or_else(|| start.clone());
+                evict_behind(self.storage, cf, &from, &end);
+                self.unevicted = 0;
                 self.position.ns_index += 1;
                 self.position.after = None;
             }
         }
         Ok(stats)
+    }
+}
+
+/// Drops the files holding `[from, to]` of `cf` from the page cache
+/// (see [`Storage::evict_file_cache`]); a failure only costs page cache.
+fn evict_behind(storage: &Storage, cf: Cf, from: &[u8], to: &[u8]) {
+    if let Err(e) = storage.evict_file_cache(cf, from, to) {
+        tracing::debug!("cannot evict migrated files from the page cache: {}", e);
     }
 }
 

@@ -1,0 +1,124 @@
+//! Bulk loading: options for building SST files that match the column
+//! families' table options, ingesting finished files (moved, not copied)
+//! and the checks an importer makes before it does.
+
+use std::path::{Path, PathBuf};
+
+use rocksdb::{IngestExternalFileOptions, Options};
+
+use super::{Cf, Storage, StorageError};
+
+/// Name of the directory, beside the database, where imports build
+/// their SST files before ingesting them.
+const SCRATCH_DIR: &str = "import-sst";
+
+impl Storage {
+    /// Options for an `SstFileWriter` whose files this database ingests:
+    /// the column families' table format, block size, filters and the
+    /// compression in force now.
+    pub fn sst_options(&self) -> Options {
+        self.sst_base.lock().clone()
+    }
+
+    /// Where imports build SST files (`<dir>/import-sst`): removed whole
+    /// when the database opens, so files of an import a restart cut short
+    /// do not outlive it.
+    pub fn scratch_dir(&self) -> PathBuf {
+        scratch_dir_of(&self.path)
+    }
+
+    /// Moves finished SST files into column family `cf`. RocksDB gives
+    /// their records a sequence number above everything written before,
+    /// flushing the memtable first if it overlaps them.
+    pub fn ingest(&self, cf: Cf, files: &[PathBuf]) -> Result<(), StorageError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut opts = IngestExternalFileOptions::default();
+        opts.set_move_files(true);
+        Ok(self
+            .db
+            .ingest_external_file_cf_opts(self.cf(cf), &opts, files.to_vec())?)
+    }
+
+    /// True when `cf` holds a live (not deleted) key in `[start, end)`.
+    pub fn range_holds_keys(&self, cf: Cf, start: &[u8], end: &[u8]) -> Result<bool, StorageError> {
+        let opts = Storage::range_read_options(start, end, false);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(cf), opts);
+        it.seek_to_first();
+        let found = it.valid();
+        it.status()?;
+        Ok(found)
+    }
+}
+
+/// The scratch directory of the database at `db_path`.
+pub(super) fn scratch_dir_of(db_path: &Path) -> PathBuf {
+    db_path
+        .parent()
+        .unwrap_or(db_path)
+        .join(format!(
+            "{}-{}",
+            db_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            SCRATCH_DIR
+        ))
+}
+
+/// Removes what imports left in the scratch directory (at open).
+pub(super) fn clear_scratch(db_path: &Path) -> Result<(), StorageError> {
+    let dir = scratch_dir_of(db_path);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StorageError::Dir(dir, e)),
+    }
+}
+
+impl Storage {
+    /// Drops from the page cache every SST file of `cf` holding keys in
+    /// `[start, end]`: a bulk reader (a migration's snapshot) calls it
+    /// behind itself, so moving a slot does not leave the slot's files in
+    /// the page cache, which a container's memory limit counts. Whole
+    /// files go, so pages of neighbouring ranges in them are read from
+    /// disk again when needed (hot blocks stay in the block cache).
+    pub fn evict_file_cache(&self, cf: Cf, start: &[u8], end: &[u8]) -> Result<usize, StorageError> {
+        let mut dropped = 0;
+        for file in self.db.live_files()? {
+            if file.column_family_name != cf.name() {
+                continue;
+            }
+            let (Some(first), Some(last)) = (&file.start_key, &file.end_key) else {
+                continue;
+            };
+            if last.as_slice() < start || first.as_slice() > end {
+                continue;
+            }
+            let path = self.path.join(file.name.trim_start_matches('/'));
+            if drop_from_page_cache(&path, false) {
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+/// Advises the kernel to drop `path` from the page cache (after writing it
+/// out when `written`, since dirty pages cannot be dropped). True when the
+/// file could be opened.
+pub fn drop_from_page_cache(path: &Path, written: bool) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if written {
+        let _ = file.sync_data();
+    }
+    // SAFETY: a valid open descriptor; advice only, no memory is touched.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+    true
+}
