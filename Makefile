@@ -39,19 +39,23 @@ deps:
 	fi
 	@python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis || python3 -m pip install -q --break-system-packages redis
 
-# The migration tests run twice: in the default import mode (sst) with
-# everything else, then again with snapshot chunks on the write path.
+# The migration tests run three times: with everything else in the
+# defaults (sst import mode, one stream per core), then with snapshot
+# chunks on the write path over one stream, then over four streams.
 MIGRATION_TESTS = --test slot_migration --test slot_migration_restart --test slot_migration_faults
+MIGRATION_RUNS = \
+	FERROCKS_TEST_ARGS="migrate-import-mode write,migrate-parallelism 1" cargo test --release $(MIGRATION_TESTS) && \
+	FERROCKS_TEST_ARGS="migrate-parallelism 4" cargo test --release $(MIGRATION_TESTS) --test slot_migration_sst
 
 test: deps
 	cargo test --release
-	FERROCKS_TEST_ARGS="migrate-import-mode write" cargo test --release $(MIGRATION_TESTS)
+	$(MIGRATION_RUNS)
 	cargo build --release
 	tclsh tests-tcl/run.tcl
 
 test-rust: deps
 	cargo test --release
-	FERROCKS_TEST_ARGS="migrate-import-mode write" cargo test --release $(MIGRATION_TESTS)
+	$(MIGRATION_RUNS)
 
 test-tcl: build
 	tclsh tests-tcl/run.tcl

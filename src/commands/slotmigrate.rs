@@ -175,12 +175,19 @@ fn parse_cf_map(text: &str) -> Result<CfMap, CmdError> {
     ))
 }
 
-/// CLUSTERX IMPORT <job-id> <first> <last> <src-node-id> <cf-map>
+/// CLUSTERX IMPORT <job-id> <first> <last> <src-node-id> <cf-map> [<stream>]:
+/// announces a job, or one of its parallel streams (stream 0 first: it
+/// makes the job known), and replies with that stream's checkpoint.
 pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
-    if args.len() != 7 {
+    if args.len() != 7 && args.len() != 8 {
         return Err(CmdError::Arity("clusterx|import".into()));
     }
+    let stream = match args.get(7) {
+        None => 0,
+        Some(a) => u8::try_from(int(a)?)
+            .map_err(|_| CmdError::err("stream must be between 0 and 255"))?,
+    };
     let job_id = int(&args[2])? as u64;
     let (first, last) = (int(&args[3])?, int(&args[4])?);
     let (first, last) = parse_slot_range(&format!("{first}-{last}")).map_err(CmdError::err)?;
@@ -209,13 +216,19 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     // so the checkpoint reported covers every chunk it acknowledged. A
     // refused ingest makes it a write job; the older checkpoint is then
     // what the source continues from.
-    let _ = receive::seal(&ctx.server.imports, &ctx.server.storage, job_id);
-    if load_checkpoint(&ctx.server.storage, job_id)?.is_none() {
+    let _ = receive::seal(&ctx.server.imports, &ctx.server.storage, job_id, stream);
+    let known = load_checkpoint(&ctx.server.storage, job_id, 0)?.is_some();
+    if stream > 0 && !known {
+        return Err(CmdError::err(format!(
+            "stream {stream} of job {job_id} announced before the job"
+        )));
+    }
+    if !known {
         // A job this node has not seen: what it holds in these slots (it
         // owns none of them) is a leftover of an earlier job whose abort
         // never arrived, and must not come back with this one.
         clear_slot_data(ctx, first, last)?;
-        open_checkpoint(&ctx.server.storage, job_id)?;
+        open_checkpoint(&ctx.server.storage, job_id, 0)?;
     }
     {
         // Registered and marked under the topology lock, so a topology
@@ -241,7 +254,13 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let _ = state.save();
     }
-    let cp = load_checkpoint(&ctx.server.storage, job_id)?.unwrap_or_default();
+    let cp = match load_checkpoint(&ctx.server.storage, job_id, stream)? {
+        Some(cp) => cp,
+        None => {
+            open_checkpoint(&ctx.server.storage, job_id, stream)?;
+            Default::default()
+        }
+    };
     tracing::info!("importing slots {}-{} (job {})", first, last, job_id);
     Ok(Reply::Array(vec![
         Reply::Integer(cp.sequence as i64),
@@ -291,6 +310,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     let incoming = IncomingChunk {
         job_id: header.job_id,
+        stream: header.stream,
         sequence: header.sequence,
         raw,
         source_position: &args[3],
@@ -355,7 +375,7 @@ pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     // Every chunk was acknowledged and the source announced the job again
     // after its snapshot, so no SST file should be waiting; one that is
     // must be in the database before the slots are served.
-    if let Err(e) = receive::seal(&ctx.server.imports, &ctx.server.storage, job_id) {
+    if let Err(e) = receive::seal_all(&ctx.server.imports, &ctx.server.storage, job_id) {
         return Err(CmdError::Other(format!("CHUNKRESEND {e}")));
     }
     let mut state = cluster.write();

@@ -185,6 +185,7 @@ pub static KEYS: &[KeyDef] = &[
         true,
     ),
     key("migrate-import-sst-mb", "64", int(1, 1 << 20), true),
+    key("migrate-parallelism", "0", int(0, 64), true),
 ];
 
 /// Looks a key up by its (lower-case) name.

@@ -8,6 +8,9 @@ use rocksdb::{IngestExternalFileOptions, Options};
 
 use super::{Cf, Storage, StorageError};
 
+/// Ingest windows remembered for WAL readers (16 bytes each).
+const MAX_INGEST_WINDOWS: usize = 4096;
+
 /// Name of the directory, beside the database, where imports build
 /// their SST files before ingesting them.
 const SCRATCH_DIR: &str = "import-sst";
@@ -36,9 +39,38 @@ impl Storage {
         }
         let mut opts = IngestExternalFileOptions::default();
         opts.set_move_files(true);
-        Ok(self
+        // An ingest may take a sequence number that no WAL record carries:
+        // readers of the WAL (a migration's catch-up) learn here which
+        // gaps are ingests' and not lost records. Writes go on during the
+        // call, so the window is wider than the ingest's own numbers.
+        let before = self.db.latest_sequence_number();
+        let result = self
             .db
-            .ingest_external_file_cf_opts(self.cf(cf), &opts, files.to_vec())?)
+            .ingest_external_file_cf_opts(self.cf(cf), &opts, files.to_vec());
+        let after = self.db.latest_sequence_number();
+        if after > before {
+            let mut windows = self.ingest_windows.lock();
+            if windows.len() >= MAX_INGEST_WINDOWS {
+                windows.pop_front();
+            }
+            windows.push_back((before + 1, after));
+        }
+        Ok(result?)
+    }
+
+    /// True when every sequence number in `first..=last` lies in the
+    /// window of one of this process's recent ingests (see
+    /// [`Storage::ingest`]).
+    pub fn ingests_took(&self, first: u64, last: u64) -> bool {
+        let windows = self.ingest_windows.lock();
+        let mut seq = first;
+        while seq <= last {
+            match windows.iter().find(|(a, b)| *a <= seq && seq <= *b) {
+                Some((_, b)) => seq = b.saturating_add(1),
+                None => return false,
+            }
+        }
+        true
     }
 
     /// True when `cf` holds a live (not deleted) key in `[start, end)`.
@@ -102,6 +134,23 @@ impl Storage {
             }
         }
         Ok(dropped)
+    }
+}
+
+impl Storage {
+    /// Drops the WAL files from the page cache: a migration reads them
+    /// to catch up, and they would otherwise stay cached because of it.
+    /// Pages still being written are left alone by the kernel.
+    pub fn evict_wal_cache(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.path) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "log") {
+                drop_from_page_cache(&path, false);
+            }
+        }
     }
 }
 

@@ -80,6 +80,8 @@ pub struct Storage {
     /// The data column families' table options, for SST files built to
     /// be ingested (follows `rocksdb.compression` at run time).
     sst_base: parking_lot::Mutex<Options>,
+    /// Sequence-number windows of recent ingests (see [`Storage::ingest`]).
+    ingest_windows: parking_lot::Mutex<std::collections::VecDeque<(u64, u64)>>,
 }
 
 /// Running totals of RocksDB operations since the database opened.
@@ -198,6 +200,7 @@ impl Storage {
             _cache: cache,
             db_opts,
             sst_base: parking_lot::Mutex::new(cf_base),
+            ingest_windows: Default::default(),
         })
     }
 
@@ -355,6 +358,13 @@ impl Storage {
     pub fn delete(&self, cf: Cf, key: &[u8]) -> Result<(), StorageError> {
         let mut b = WriteBatch::default();
         b.delete_cf(self.cf(cf), key);
+        self.write(b)
+    }
+
+    /// Deletes `[start, end)` of one column family.
+    pub fn delete_range(&self, cf: Cf, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
+        let mut b = WriteBatch::default();
+        b.delete_range_cf(self.cf(cf), start, end);
         self.write(b)
     }
 

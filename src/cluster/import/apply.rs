@@ -44,16 +44,26 @@ impl Checkpoint {
     }
 }
 
-fn checkpoint_key(job_id: u64) -> Vec<u8> {
+/// Where a stream's checkpoint lives: the job's key for stream 0 (the
+/// only one of a job without parallel streams), with the stream's number
+/// after it for the others.
+fn checkpoint_key(job_id: u64, stream: u8) -> Vec<u8> {
     let mut k = CHECKPOINT_PREFIX.to_vec();
     k.extend_from_slice(&job_id.to_be_bytes());
+    if stream > 0 {
+        k.push(stream);
+    }
     k
 }
 
-/// Reads a job's checkpoint, if it has one.
-pub fn load_checkpoint(storage: &Storage, job_id: u64) -> Result<Option<Checkpoint>, StorageError> {
+/// Reads the checkpoint of one stream of a job, if it has one.
+pub fn load_checkpoint(
+    storage: &Storage,
+    job_id: u64,
+    stream: u8,
+) -> Result<Option<Checkpoint>, StorageError> {
     Ok(storage
-        .get(Cf::Internal, &checkpoint_key(job_id))?
+        .get(Cf::Internal, &checkpoint_key(job_id, stream))?
         .and_then(|raw| Checkpoint::decode(&raw)))
 }
 
@@ -62,10 +72,10 @@ pub fn load_checkpoint(storage: &Storage, job_id: u64) -> Result<Option<Checkpoi
 /// re-established link, the per-key path after a restart) finds it and
 /// keeps what arrived; one that finds none is a new job, and whatever
 /// this node holds in its slots is a leftover to clear first.
-pub fn open_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageError> {
+pub fn open_checkpoint(storage: &Storage, job_id: u64, stream: u8) -> Result<(), StorageError> {
     storage.put(
         Cf::Internal,
-        &checkpoint_key(job_id),
+        &checkpoint_key(job_id, stream),
         &Checkpoint::default().encode(),
     )
 }
@@ -75,14 +85,23 @@ pub fn open_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageErro
 pub fn store_checkpoint(
     storage: &Storage,
     job_id: u64,
+    stream: u8,
     checkpoint: &Checkpoint,
 ) -> Result<(), StorageError> {
-    storage.put(Cf::Internal, &checkpoint_key(job_id), &checkpoint.encode())
+    storage.put(
+        Cf::Internal,
+        &checkpoint_key(job_id, stream),
+        &checkpoint.encode(),
+    )
 }
 
-/// Forgets a job's checkpoint (job done, failed or cancelled).
+/// Forgets a job's checkpoints, of every stream (job done, failed or
+/// cancelled).
 pub fn clear_checkpoint(storage: &Storage, job_id: u64) -> Result<(), StorageError> {
-    storage.delete(Cf::Internal, &checkpoint_key(job_id))
+    let mut end = CHECKPOINT_PREFIX.to_vec();
+    end.extend_from_slice(&job_id.saturating_add(1).to_be_bytes());
+    storage.delete_range(Cf::Internal, &checkpoint_key(job_id, 0), &end)?;
+    storage.delete(Cf::Internal, &checkpoint_key(job_id, 0))
 }
 
 /// Why a chunk was not applied.
@@ -117,6 +136,8 @@ pub enum Applied {
 pub struct IncomingChunk<'a> {
     /// The job.
     pub job_id: u64,
+    /// Which of the job's streams sent it.
+    pub stream: u8,
     /// Its sequence.
     pub sequence: u64,
     /// The raw `WriteBatch` bytes.
@@ -134,7 +155,7 @@ pub fn apply_chunk(
     cf_map: &CfMap,
     scope: SlotScope,
 ) -> Result<Applied, ApplyError> {
-    let done = load_checkpoint(storage, chunk.job_id)?
+    let done = load_checkpoint(storage, chunk.job_id, chunk.stream)?
         .map(|c| c.sequence)
         .unwrap_or(0);
     if chunk.sequence <= done {
@@ -154,7 +175,7 @@ pub fn apply_chunk(
     };
     batch.put_cf(
         storage.cf(Cf::Internal),
-        checkpoint_key(chunk.job_id),
+        checkpoint_key(chunk.job_id, chunk.stream),
         checkpoint.encode(),
     );
     storage.write(batch)?;
@@ -177,6 +198,7 @@ mod tests {
         b.put_cf(s.cf(Cf::Metadata), &key, b"v1");
         let chunk = |seq, raw| IncomingChunk {
             job_id: 42,
+            stream: 0,
             sequence: seq,
             raw,
             source_position: b"pos",
@@ -197,7 +219,7 @@ mod tests {
                 got: 3
             })
         ));
-        let cp = load_checkpoint(&s, 42).unwrap().unwrap();
+        let cp = load_checkpoint(&s, 42, 0).unwrap().unwrap();
         assert_eq!(
             (
                 cp.sequence,
@@ -216,8 +238,12 @@ mod tests {
             s.get(Cf::Metadata, &other).unwrap().is_none(),
             "nothing of a refused chunk"
         );
-        assert_eq!(load_checkpoint(&s, 42).unwrap().unwrap().sequence, 1);
+        assert_eq!(load_checkpoint(&s, 42, 0).unwrap().unwrap().sequence, 1);
+        open_checkpoint(&s, 42, 3).unwrap();
+        open_checkpoint(&s, 43, 0).unwrap();
         clear_checkpoint(&s, 42).unwrap();
-        assert!(load_checkpoint(&s, 42).unwrap().is_none());
+        assert!(load_checkpoint(&s, 42, 0).unwrap().is_none());
+        assert!(load_checkpoint(&s, 42, 3).unwrap().is_none(), "every stream's");
+        assert!(load_checkpoint(&s, 43, 0).unwrap().is_some(), "not the next job's");
     }
 }

@@ -117,8 +117,8 @@ pub struct ImportRegistry {
     last: Mutex<Option<LastImport>>,
     /// Raw bytes applied since imported data was last flushed.
     unflushed: AtomicU64,
-    /// SST files under construction, by job id.
-    ssts: Mutex<HashMap<u64, SstImport>>,
+    /// SST files under construction, by job id and stream.
+    ssts: Mutex<HashMap<(u64, u8), SstImport>>,
 }
 
 impl ImportRegistry {
@@ -129,6 +129,7 @@ impl ImportRegistry {
         if let Some(old) = self.jobs.lock().get(&job_id) {
             job.mode = old.mode;
             job.ingested_files = old.ingested_files;
+            job.chunks = old.chunks;
         }
         *self.last.lock() = Some(LastImport {
             first: job.scope.first,
@@ -197,14 +198,14 @@ impl ImportRegistry {
 
     /// The SST builders of running imports (one per job in `sst` mode
     /// that has received snapshot chunks since its last ingest).
-    pub fn ssts(&self) -> parking_lot::MutexGuard<'_, HashMap<u64, SstImport>> {
+    pub fn ssts(&self) -> parking_lot::MutexGuard<'_, HashMap<(u64, u8), SstImport>> {
         self.ssts.lock()
     }
 
     /// Ends a job: `committed` when this node now serves its slots, false
     /// when its data was dropped. Its unfinished SST files are deleted.
     pub fn finish(&self, job_id: u64, committed: bool) -> Option<ImportJob> {
-        drop(self.ssts.lock().remove(&job_id));
+        self.ssts.lock().retain(|(job, _), _| *job != job_id);
         let job = self.jobs.lock().remove(&job_id)?;
         let mut last = self.last.lock();
         if last.is_none_or(|l| (l.first, l.last) == (job.scope.first, job.scope.last)) {

@@ -51,7 +51,7 @@ pub fn receive(
     if snapshot && job.mode == ImportMode::Sst {
         return receive_into_files(registry, storage, job, chunk, limits);
     }
-    seal(registry, storage, chunk.job_id)?;
+    seal(registry, storage, chunk.job_id, chunk.stream)?;
     memory::wait_for_flushes(storage, limits.flush_bytes).map_err(ApplyError::from)?;
     let applied = apply_chunk(storage, chunk, &job.cf_map, job.scope)?;
     if applied != Applied::Duplicate {
@@ -68,20 +68,20 @@ fn receive_into_files(
     chunk: &IncomingChunk<'_>,
     limits: Limits,
 ) -> Result<Applied, ReceiveError> {
-    let id = chunk.job_id;
+    let id = (chunk.job_id, chunk.stream);
     let mut ssts = registry.ssts();
     if !ssts.contains_key(&id) {
-        let durable = load_checkpoint(storage, id)
+        let durable = load_checkpoint(storage, chunk.job_id, chunk.stream)
             .map_err(ApplyError::from)?
             .map(|c| c.sequence)
             .unwrap_or(0);
-        match SstImport::new(storage, id, job.scope, durable) {
+        match SstImport::new(storage, chunk.job_id, chunk.stream, job.scope, durable) {
             Ok(imp) => {
                 ssts.insert(id, imp);
             }
             Err(e) => {
                 drop(ssts);
-                return Err(fall_back(registry, id, e));
+                return Err(fall_back(registry, chunk.job_id, e));
             }
         }
     }
@@ -111,20 +111,25 @@ fn receive_into_files(
         Err(e) => {
             ssts.remove(&id);
             drop(ssts);
-            return Err(fall_back(registry, id, e));
+            return Err(fall_back(registry, chunk.job_id, e));
         }
     };
     if imp.pending_bytes() >= limits.sst_bytes {
         drop(ssts);
-        seal(registry, storage, id)?;
+        seal(registry, storage, chunk.job_id, chunk.stream)?;
     }
     Ok(Applied::Written(records))
 }
 
-/// Ingests what a job holds in SST files and stores its checkpoint (a
-/// job with no files waiting: nothing to do).
-pub fn seal(registry: &ImportRegistry, storage: &Storage, job_id: u64) -> Result<(), ReceiveError> {
-    let Some(mut imp) = registry.ssts().remove(&job_id) else {
+/// Ingests what a stream of a job holds in SST files and stores its
+/// checkpoint (nothing waiting: nothing to do).
+pub fn seal(
+    registry: &ImportRegistry,
+    storage: &Storage,
+    job_id: u64,
+    stream: u8,
+) -> Result<(), ReceiveError> {
+    let Some(mut imp) = registry.ssts().remove(&(job_id, stream)) else {
         return Ok(());
     };
     let sealed = memory::off_worker(|| imp.seal(storage));
@@ -134,10 +139,25 @@ pub fn seal(registry: &ImportRegistry, storage: &Storage, job_id: u64) -> Result
     Ok(())
 }
 
-/// Turns a job into a `write` job after an SST failure; its pending
-/// files are already dropped.
+/// [`seal`] for every stream of a job.
+pub fn seal_all(registry: &ImportRegistry, storage: &Storage, job_id: u64) -> Result<(), ReceiveError> {
+    let streams: Vec<u8> = registry
+        .ssts()
+        .keys()
+        .filter(|(job, _)| *job == job_id)
+        .map(|(_, stream)| *stream)
+        .collect();
+    for stream in streams {
+        seal(registry, storage, job_id, stream)?;
+    }
+    Ok(())
+}
+
+/// Turns a job into a `write` job after an SST failure: the files its
+/// streams hold are dropped (each stream then hears it must resend).
 fn fall_back(registry: &ImportRegistry, job_id: u64, why: SstError) -> ReceiveError {
     registry.set_mode(job_id, ImportMode::Write);
+    registry.ssts().retain(|(job, _), _| *job != job_id);
     tracing::warn!(
         "import job {}: SST import refused ({}); falling back to the write path from the last checkpoint",
         job_id,

@@ -73,6 +73,7 @@ pub enum Appended {
 /// One job's SST files under construction.
 pub struct SstImport {
     job_id: u64,
+    stream: u8,
     scope: SlotScope,
     dir: PathBuf,
     /// Index by position in [`Cf::DATA`].
@@ -92,19 +93,21 @@ pub struct SstImport {
 }
 
 impl SstImport {
-    /// Starts building files for `job_id` after checkpoint `durable`
-    /// (the last chunk already in the database).
+    /// Starts building files for stream `stream` of `job_id` after
+    /// checkpoint `durable` (the last chunk already in the database).
     pub fn new(
         storage: &Storage,
         job_id: u64,
+        stream: u8,
         scope: SlotScope,
         durable: u64,
     ) -> Result<SstImport, SstError> {
-        let dir = storage.scratch_dir().join(job_id.to_string());
+        let dir = storage.scratch_dir().join(format!("{job_id}-{stream}"));
         remove_dir(&dir)?;
         std::fs::create_dir_all(&dir)?;
         Ok(SstImport {
             job_id,
+            stream,
             scope,
             dir,
             open: Cf::DATA.iter().map(|_| None).collect(),
@@ -264,6 +267,7 @@ impl SstImport {
             store_checkpoint(
                 storage,
                 self.job_id,
+                self.stream,
                 &Checkpoint {
                     sequence: self.received,
                     source_position: self.position.clone(),
@@ -325,7 +329,7 @@ mod tests {
     fn files_are_ingested_with_their_checkpoint_across_namespaces() {
         let (_d, s) = Storage::open_temp();
         let scope = SlotScope { first: 5, last: 6 };
-        let mut imp = SstImport::new(&s, 9, scope, 0).unwrap();
+        let mut imp = SstImport::new(&s, 9, 0, scope, 0).unwrap();
         // Namespace "zz" sorts after "" by name but its keys sort before
         // those of a longer name: files restart when keys go down.
         let mut seq = 0;
@@ -341,7 +345,7 @@ mod tests {
                 imp.append(&s, seq, b.data(), b"pos", &map(&s)).unwrap();
             }
         }
-        let dir = s.scratch_dir().join("9");
+        let dir = s.scratch_dir().join("9-0");
         assert!(std::fs::read_dir(&dir).unwrap().count() > 0);
         assert!(s
             .get(Cf::Metadata, &keys::encode_in_slot(b"zz", 6, b"k010"))
@@ -352,7 +356,7 @@ mod tests {
             let k = keys::encode_in_slot(ns, 6, b"k049");
             assert_eq!(s.get(Cf::Subkey, &k).unwrap().unwrap().as_ref(), b"sub");
         }
-        let cp = load_checkpoint(&s, 9).unwrap().unwrap();
+        let cp = load_checkpoint(&s, 9, 0).unwrap().unwrap();
         assert_eq!((cp.sequence, cp.source_position.as_slice()), (6, &b"pos"[..]));
         drop(imp);
         assert!(!dir.exists(), "the job's scratch files are gone");
@@ -364,7 +368,7 @@ mod tests {
         let scope = SlotScope { first: 5, last: 5 };
         s.put(Cf::Metadata, &keys::encode_in_slot(b"", 5, b"zzz"), b"live")
             .unwrap();
-        let mut imp = SstImport::new(&s, 3, scope, 0).unwrap();
+        let mut imp = SstImport::new(&s, 3, 0, scope, 0).unwrap();
         let mut b = WriteBatch::default();
         b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 5, b"a"), b"v");
         imp.append(&s, 1, b.data(), b"p", &map(&s)).unwrap();
@@ -373,14 +377,14 @@ mod tests {
             .get(Cf::Metadata, &keys::encode_in_slot(b"", 5, b"a"))
             .unwrap()
             .is_none());
-        assert!(load_checkpoint(&s, 3).unwrap().is_none());
+        assert!(load_checkpoint(&s, 3, 0).unwrap().is_none());
     }
 
     #[test]
     fn a_refused_chunk_leaves_nothing_in_the_files() {
         let (_d, s) = Storage::open_temp();
         let scope = SlotScope { first: 5, last: 5 };
-        let mut imp = SstImport::new(&s, 4, scope, 0).unwrap();
+        let mut imp = SstImport::new(&s, 4, 0, scope, 0).unwrap();
         let mut b = WriteBatch::default();
         b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 5, b"a"), b"v");
         b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 7, b"b"), b"v");

@@ -68,6 +68,7 @@ pub fn record(status: &MigrationStatus, stage: Stage) -> JobRecord {
         snapshot_seq: 0,
         stage,
         per_key: true,
+        plan: super::plan::Plan::single(),
     }
 }
 

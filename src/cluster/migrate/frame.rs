@@ -4,7 +4,7 @@
 //! caught before anything is decompressed or applied.
 //!
 //! Header (big-endian, 40 bytes): magic `FRKM`, format version, phase, codec,
-//! reserved, job id (u64), first slot (u16), last slot (u16), chunk sequence
+//! stream (u8: which of a job's parallel streams), job id (u64), first slot (u16), last slot (u16), chunk sequence
 //! (u64), raw length (u32), wire length (u32), CRC32 of the wire bytes (u32).
 
 use thiserror::Error;
@@ -79,6 +79,8 @@ pub struct FrameHeader {
     pub phase: Phase,
     /// Payload encoding.
     pub codec: Codec,
+    /// Which of the job's parallel streams sent it (0 for the only one).
+    pub stream: u8,
     /// The job the chunk belongs to.
     pub job_id: u64,
     /// First slot of the job's range.
@@ -108,6 +110,8 @@ pub struct ChunkId {
     pub sequence: u64,
     /// Phase.
     pub phase: Phase,
+    /// Which of the job's parallel streams sends it.
+    pub stream: u8,
 }
 
 /// Encodes `raw` (serialized `WriteBatch` bytes) into `out` as one frame,
@@ -157,7 +161,7 @@ pub fn encode_parts(
     h[4] = FORMAT_VERSION;
     h[5] = id.phase as u8;
     h[6] = codec as u8;
-    h[7] = 0;
+    h[7] = id.stream;
     h[8..16].copy_from_slice(&id.job_id.to_be_bytes());
     h[16..18].copy_from_slice(&id.first_slot.to_be_bytes());
     h[18..20].copy_from_slice(&id.last_slot.to_be_bytes());
@@ -215,6 +219,7 @@ pub fn decode_header(bytes: &[u8; HEADER_LEN], max_len: usize) -> Result<FrameHe
     let header = FrameHeader {
         phase,
         codec,
+        stream: bytes[7],
         job_id: be_u64(&bytes[8..16]),
         first_slot: be_u16(&bytes[16..18]),
         last_slot: be_u16(&bytes[18..20]),
@@ -278,6 +283,7 @@ mod tests {
             last_slot: 20,
             sequence: 3,
             phase: Phase::Snapshot,
+            stream: 0,
         }
     }
 

@@ -16,7 +16,9 @@ use thiserror::Error;
 
 use super::by_command;
 use super::frame::Phase;
-use super::link::{Announced, Link, LinkSettings};
+use super::link::{Announced, Link, LinkSettings, Pacer};
+use super::plan::Plan;
+use super::stream::Target;
 use super::record::{JobRecord, Stage};
 use super::stream::{ship_wal, start_point, stream_batches, Start, WalHold};
 use super::wal::Cutter;
@@ -96,6 +98,10 @@ pub enum JobError {
     /// the job continues from the checkpoint it reported.
     #[error("the destination lost acknowledged chunks; it holds up to chunk {}", .0.applied)]
     Rewind(Announced),
+    /// Another of the job's parallel streams failed (its error is the
+    /// job's).
+    #[error("another stream of the job failed")]
+    StreamFailed,
 }
 
 /// Progress of a job, read by INFO and CLUSTER INFO.
@@ -137,6 +143,10 @@ pub struct MigrationStatus {
     pub handoff_unknown: std::sync::atomic::AtomicBool,
     /// When the job started.
     pub started: Instant,
+    /// How its snapshot is split into parallel streams.
+    pub plan: Mutex<Plan>,
+    /// Snapshot progress of each stream: `(done, total)` estimated bytes.
+    pub stream_progress: Mutex<Vec<(u64, u64)>>,
     finished: (Mutex<bool>, Condvar),
 }
 
@@ -162,6 +172,8 @@ impl MigrationStatus {
             cancelled: std::sync::atomic::AtomicBool::new(false),
             handoff_unknown: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
+            plan: Mutex::new(Plan::single()),
+            stream_progress: Mutex::new(Vec::new()),
             finished: (Mutex::new(false), Condvar::new()),
         }
     }
@@ -482,6 +494,10 @@ fn run_inner(
     };
     // Sorted, so a resumed job finds its namespace where it left it.
     let namespaces = server.namespace_prefixes();
+    if let Some(record) = resume {
+        // Its streams read the ranges they read before the restart.
+        *status.plan.lock() = record.plan.clone();
+    }
     status
         .chunk_size
         .store(chunk_size as u64, Ordering::Relaxed);
@@ -489,15 +505,15 @@ fn run_inner(
     let storage = &server.storage;
     let import_cmd = import_command(server, status, &myid);
     let import_args: Vec<&[u8]> = import_cmd.iter().map(|a| a.as_slice()).collect();
-    let open = || {
-        Link::open(
-            &dst.host,
-            dst.port,
-            &import_args,
-            chunk_size,
-            server.peer_password(),
-        )
+    let target = Target {
+        host: dst.host.clone(),
+        port: dst.port,
+        import_cmd: import_cmd.clone(),
+        password: server.peer_password(),
+        pacer: Pacer::shared(),
+        chunk_size,
     };
+    let open = || target.open(0);
     let mut opened = open();
     // A resumed job waits for its destination as patiently as a running
     // job waits for a broken link: both nodes may be coming back from the
@@ -578,7 +594,16 @@ fn run_inner(
             None => Start::Fresh,
             Some(record) => start_point(record, &announced, &namespaces)?,
         };
-        stream_batches(server, status, &mut link, &namespaces, &cutter, gap, start)?
+        stream_batches(
+            server,
+            status,
+            &mut link,
+            &target,
+            &namespaces,
+            &cutter,
+            gap,
+            start,
+        )?
     };
 
     // Cut-over: pause writes, wait for writes in flight, ship the rest.
@@ -686,6 +711,7 @@ pub(super) fn record_of(status: &MigrationStatus, snapshot_seq: u64, stage: Stag
         snapshot_seq,
         stage,
         per_key: false,
+        plan: status.plan.lock().clone(),
     }
 }
 
@@ -727,6 +753,8 @@ fn resolve_handoff(
             &dst.host,
             dst.port,
             import_args,
+            0,
+            Pacer::shared(),
             1024,
             server.peer_password(),
         ) {

@@ -6,6 +6,9 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use redis_protocol::resp2::types::OwnedFrame;
@@ -96,20 +99,32 @@ fn send_chunk(
     peer.send_parts(&[head, payload, tail])
 }
 
-/// Token bucket on wire bytes.
-struct Pacer {
+/// Token bucket on wire bytes, shared by every stream of a job: the rate
+/// limit is the job's.
+pub struct Pacer {
     tokens: f64,
     last: Instant,
 }
 
+/// A job's pacer, as its streams hold it.
+pub type SharedPacer = Arc<Mutex<Pacer>>;
+
 impl Pacer {
-    /// Waits until `bytes` may go out at `rate` bytes/s; returns true when
-    /// it had to wait (the limiter is throttling).
-    fn take(&mut self, bytes: usize, rate: u64) -> bool {
+    /// A full-rate pacer for one job.
+    pub fn shared() -> SharedPacer {
+        Arc::new(Mutex::new(Pacer {
+            tokens: 0.0,
+            last: Instant::now(),
+        }))
+    }
+
+    /// How long to wait before `bytes` may go out at `rate` bytes/s (the
+    /// bytes are counted now; zero when they may go at once).
+    fn reserve(&mut self, bytes: usize, rate: u64) -> Duration {
         if rate == 0 {
             self.tokens = 0.0;
             self.last = Instant::now();
-            return false;
+            return Duration::ZERO;
         }
         let now = Instant::now();
         let rate = rate as f64;
@@ -120,12 +135,22 @@ impl Pacer {
         self.last = now;
         self.tokens -= bytes as f64;
         if self.tokens >= 0.0 {
-            return false;
+            return Duration::ZERO;
         }
-        let wait = Duration::from_secs_f64(-self.tokens / rate);
-        std::thread::sleep(wait);
-        true
+        Duration::from_secs_f64(-self.tokens / rate)
     }
+}
+
+/// Waits until `bytes` may go out at `rate` bytes/s under the job's shared
+/// bucket; true when it had to wait (the limiter is throttling). The wait
+/// happens outside the lock, so streams wait side by side.
+fn pace(pacer: &SharedPacer, bytes: usize, rate: u64) -> bool {
+    let wait = pacer.lock().reserve(bytes, rate);
+    if wait.is_zero() {
+        return false;
+    }
+    std::thread::sleep(wait);
+    true
 }
 
 /// Skips LZ4 while it does not pay: after `MISSES_TO_SKIP` chunks in a
@@ -178,7 +203,8 @@ pub struct Link {
     head: Vec<u8>,
     tail: Vec<u8>,
     spare: Vec<Vec<u8>>,
-    pacer: Pacer,
+    pacer: SharedPacer,
+    stream: u8,
     chunk_size: usize,
     password: Option<String>,
     probe: CompressionProbe,
@@ -189,15 +215,25 @@ impl Link {
     /// IMPORT command); returns the link, positioned after the last chunk
     /// the destination applied for this job, and the destination's
     /// checkpoint.
+    /// `stream` is which of the job's parallel streams it carries (its
+    /// number is announced after `import_args` when not 0); `pacer` is the
+    /// job's rate limiter.
     pub fn open(
         host: &str,
         port: u16,
         import_args: &[&[u8]],
+        stream: u8,
+        pacer: SharedPacer,
         chunk_size: usize,
         password: Option<String>,
     ) -> Result<(Link, Announced), JobError> {
         let mut import_cmd = Vec::new();
-        encode_command(&mut import_cmd, import_args);
+        let stream_arg = stream.to_string();
+        let mut args = import_args.to_vec();
+        if stream > 0 {
+            args.push(stream_arg.as_bytes());
+        }
+        encode_command(&mut import_cmd, &args);
         let peer =
             PeerConnection::connect_auth(host, port, Duration::from_secs(10), password.as_deref())?;
         let mut link = Link {
@@ -210,10 +246,8 @@ impl Link {
             head: Vec::new(),
             tail: Vec::new(),
             spare: Vec::new(),
-            pacer: Pacer {
-                tokens: 0.0,
-                last: Instant::now(),
-            },
+            pacer,
+            stream,
             chunk_size,
             password,
             probe: CompressionProbe::default(),
@@ -275,6 +309,7 @@ impl Link {
             last_slot: status.last,
             sequence: seq,
             phase,
+            stream: self.stream,
         };
         let compress = settings.compress && self.probe.try_next();
         let mut compressed = self.spare.pop().unwrap_or_default();
@@ -288,7 +323,7 @@ impl Link {
         if compress {
             self.probe.record(raw_len, wire);
         }
-        let throttled = self.pacer.take(wire, settings.rate_limit);
+        let throttled = pace(&self.pacer, wire, settings.rate_limit);
         if throttled {
             self.chunk_size = (self.chunk_size * 3 / 4).max(settings.min_chunk);
         }
@@ -346,7 +381,7 @@ impl Link {
     /// Waits until `bytes` more may go out under `rate` bytes/s (0: no
     /// limit); the per-key path's share of `migrate-batch-rate-limit-mb`.
     pub fn pace(&mut self, bytes: usize, rate: u64) {
-        self.pacer.take(bytes, rate);
+        pace(&self.pacer, bytes, rate);
     }
 
     /// Replaces a broken connection with a new one and announces the job

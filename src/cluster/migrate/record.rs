@@ -3,13 +3,15 @@
 //! the internal column family, and the resume position every chunk carries
 //! to the destination's checkpoint.
 
+use super::plan::Plan;
 use super::snapshot::Position;
 use crate::storage::{Cf, Storage, StorageError};
 
 /// Prefix of job records in the internal column family.
 const RECORD_PREFIX: &[u8] = b"migrate/job/";
-/// Format of the record value.
-const RECORD_VERSION: u8 = 1;
+/// Format of the record value: 2 carries the split into streams after a
+/// length-prefixed destination id; 1 (read still) ends with the id.
+const RECORD_VERSION: u8 = 2;
 /// Bit of the stage byte set for a per-key (`redis-command`) job; records
 /// written before per-key jobs were persisted never have it.
 const PER_KEY_BIT: u8 = 0x80;
@@ -44,6 +46,8 @@ pub struct JobRecord {
     /// (the keys still here), never through the batch path, and its slots
     /// stay MIGRATING until the hand-off.
     pub per_key: bool,
+    /// How the snapshot is split into parallel streams.
+    pub plan: Plan,
 }
 
 fn record_key(job_id: u64) -> Vec<u8> {
@@ -67,12 +71,15 @@ impl JobRecord {
         } else {
             stage
         });
+        out.extend_from_slice(&(self.dst_id.len() as u16).to_be_bytes());
         out.extend_from_slice(self.dst_id.as_bytes());
+        self.plan.encode(&mut out);
         out
     }
 
     fn decode(job_id: u64, raw: &[u8]) -> Option<JobRecord> {
-        if *raw.first()? != RECORD_VERSION {
+        let version = *raw.first()?;
+        if version != 1 && version != RECORD_VERSION {
             return None;
         }
         let first = u16::from_be_bytes(raw.get(1..3)?.try_into().ok()?);
@@ -84,7 +91,14 @@ impl JobRecord {
             1 => Stage::Cutover,
             _ => return None,
         };
-        let dst_id = String::from_utf8(raw.get(14..)?.to_vec()).ok()?;
+        let (dst_id, plan) = if version == 1 {
+            (raw.get(14..)?.to_vec(), Plan::single())
+        } else {
+            let len = usize::from(u16::from_be_bytes(raw.get(14..16)?.try_into().ok()?));
+            let id = raw.get(16..16 + len)?.to_vec();
+            (id, Plan::decode(raw.get(16 + len..)?)?)
+        };
+        let dst_id = String::from_utf8(dst_id).ok()?;
         Some(JobRecord {
             job_id,
             first,
@@ -93,6 +107,7 @@ impl JobRecord {
             snapshot_seq,
             stage,
             per_key: stage_byte & PER_KEY_BIT != 0,
+            plan,
         })
     }
 
@@ -257,6 +272,7 @@ mod tests {
             snapshot_seq: 99,
             stage: Stage::Copying,
             per_key: false,
+            plan: Plan::single(),
         };
         let mut b = a.clone();
         b.job_id = 8;
@@ -267,6 +283,10 @@ mod tests {
         let mut d = b.clone();
         d.job_id = 10;
         d.per_key = true;
+        let mut split = Vec::new();
+        Plan::single().encode(&mut split);
+        split[0] = 3;
+        d.plan = Plan::decode(&split).unwrap();
         for r in [&a, &b, &c, &d] {
             r.save(&s).unwrap();
         }
@@ -282,7 +302,7 @@ mod tests {
     fn records_written_before_the_per_key_bit_still_read() {
         // Stage byte 1 (cut-over) without the per-key bit, as version 1
         // records have always been written.
-        let mut raw = vec![RECORD_VERSION, 0, 5, 0, 6];
+        let mut raw = vec![1, 0, 5, 0, 6];
         raw.extend_from_slice(&42u64.to_be_bytes());
         raw.push(1);
         raw.extend_from_slice(b"dst");

@@ -7,6 +7,7 @@
 
 use rocksdb::{Snapshot, WriteBatch};
 
+use super::plan::Plan;
 use crate::storage::metadata::Header;
 use crate::storage::{keys, Cf, Storage, StorageError};
 
@@ -47,6 +48,12 @@ pub struct SnapshotReader<'a> {
     /// from the page cache, and where that eviction ended.
     unevicted: usize,
     evicted_to: Option<Vec<u8>>,
+    /// The job's split and which stream this reader is (whole ranges
+    /// without one).
+    part: Option<(Plan, usize)>,
+    /// Column families from this index on are left for later
+    /// ([`SnapshotReader::stop_before_cf`]).
+    cf_limit: usize,
 }
 
 impl<'a> SnapshotReader<'a> {
@@ -68,6 +75,32 @@ impl<'a> SnapshotReader<'a> {
             position,
             unevicted: 0,
             evicted_to: None,
+            part: None,
+            cf_limit: Cf::DATA.len(),
+        }
+    }
+
+    /// Reads only stream `stream`'s part of every range under `plan`.
+    pub fn with_part(mut self, plan: Plan, stream: usize) -> Self {
+        self.part = Some((plan, stream));
+        self
+    }
+
+    /// Makes the reader stop (look [`finished`](Self::finished)) before
+    /// column family index `cf_index` of [`Cf::DATA`]; `Cf::DATA.len()`
+    /// lets it read to the end.
+    pub fn stop_before_cf(&mut self, cf_index: usize) {
+        self.cf_limit = cf_index.min(Cf::DATA.len());
+    }
+
+    /// The range of column family `cf_index`, namespace `ns` this reader
+    /// covers.
+    fn range(&self, cf_index: usize, ns: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let start = keys::slot_prefix(ns, self.first);
+        let end = keys::slot_prefix(ns, self.last + 1);
+        match &self.part {
+            None => (start, end),
+            Some((plan, stream)) => plan.bounds(*stream, cf_index, ns, &start, &end),
         }
     }
 
@@ -88,8 +121,10 @@ impl<'a> SnapshotReader<'a> {
         for (ci, cf) in Cf::DATA.iter().enumerate() {
             let handle = self.storage.cf(*cf);
             for (ni, ns) in self.namespaces.iter().enumerate() {
-                let start = keys::slot_prefix(ns, self.first);
-                let end = keys::slot_prefix(ns, self.last + 1);
+                let (start, end) = self.range(ci, ns);
+                if start >= end {
+                    continue;
+                }
                 let size =
                     db.get_approximate_sizes_cf(handle, &[rocksdb::Range::new(&start, &end)])[0];
                 total += size;
@@ -110,9 +145,10 @@ impl<'a> SnapshotReader<'a> {
         (done.min(total), total)
     }
 
-    /// True once every column family and namespace has been read.
+    /// True once every column family and namespace has been read (up to
+    /// the limit of [`SnapshotReader::stop_before_cf`]).
     pub fn finished(&self) -> bool {
-        self.position.cf_index >= Cf::DATA.len()
+        self.position.cf_index >= self.cf_limit
     }
 
     /// Adds records to `batch` until it holds about `target_bytes` or the
@@ -132,8 +168,12 @@ impl<'a> SnapshotReader<'a> {
                 self.position.after = None;
                 continue;
             };
-            let start = keys::slot_prefix(ns, self.first);
-            let end = keys::slot_prefix(ns, self.last + 1);
+            let (start, end) = self.range(self.position.cf_index, ns);
+            if start >= end {
+                self.position.ns_index += 1;
+                self.position.after = None;
+                continue;
+            }
             let opts = Storage::range_read_options(&start, &end, false);
             let handle = self.storage.cf(cf);
             let mut it = self.snapshot.raw_iterator_cf_opt(handle, opts);
