@@ -97,10 +97,7 @@ fn a_killed_destination_restarts_and_the_job_resumes() {
         "ETA of a 6 MB copy at 2 MB/s: {line}"
     );
 
-    let mode: Vec<String> = q(
-        &mut cl.client(1),
-        &["CONFIG", "GET", "migrate-import-mode"],
-    );
+    let mode: Vec<String> = q(&mut cl.client(1), &["CONFIG", "GET", "migrate-import-mode"]);
     let sent_before_kill = field(&job_line(&cl, 0), "chunks");
     cl.nodes[1].server.kill9();
     std::thread::sleep(Duration::from_millis(300));

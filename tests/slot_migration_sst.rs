@@ -67,7 +67,10 @@ fn wait_chunks(cl: &Cluster, src: usize, chunks: u64) {
         line = job_line(cl, src);
         line.contains("state=snapshot") && field(&line, "chunks") >= chunks
     });
-    assert!(ok, "job never got {chunks} chunks into its snapshot: {line}");
+    assert!(
+        ok,
+        "job never got {chunks} chunks into its snapshot: {line}"
+    );
 }
 
 #[test]
@@ -87,9 +90,7 @@ fn a_destination_killed_between_an_ingest_and_its_checkpoint_resumes_intact() {
     cl.restart(1);
     start_migration(&cl, 0, 1, slot);
     assert!(
-        wait_until(Duration::from_secs(30), || !cl.nodes[1]
-            .server
-            .is_running()),
+        wait_until(Duration::from_secs(30), || !cl.nodes[1].server.is_running()),
         "the destination never reached its first ingest: {}",
         job_line(&cl, 0)
     );
@@ -134,7 +135,10 @@ fn a_cancelled_import_leaves_no_sst_files_and_no_records() {
         !scratch_files(&cl, 1).is_empty(),
         "the destination builds SST files while the snapshot arrives"
     );
-    let n: i64 = q(&mut cl.client(0), &["CLUSTER", "MIGRATION", "CANCEL", "ALL"]);
+    let n: i64 = q(
+        &mut cl.client(0),
+        &["CLUSTER", "MIGRATION", "CANCEL", "ALL"],
+    );
     assert_eq!(n, 1);
     let line = wait_job_end(&cl, 0);
     assert!(line.contains("state=failed"), "{line}");
@@ -293,4 +297,41 @@ fn a_source_that_ingests_an_import_meanwhile_ships_every_write() {
     assert!(last > 100, "the writer ran through the move: {last}");
     let now: i64 = q(&mut cl.client(1), &["GET", &counter]);
     assert_eq!(now, last, "every INCR acknowledged by the source arrived");
+}
+
+#[test]
+fn a_slot_range_moves_on_parallel_streams() {
+    let _serial = serial();
+    let cl = Cluster::start_with(2, &[("migrate-parallelism", "4")]);
+    let mut before = Vec::new();
+    for slot in 710..718 {
+        before.push((slot, fill_slot(&cl, 0, slot, 400, 500)));
+    }
+    // On disk, so the split has sizes to go by.
+    let _: () = q(&mut cl.client(0), &["COMPACT"]);
+    let r: String = q(
+        &mut cl.client(0),
+        &["CLUSTERX", "MIGRATE", "710-717", cl.id(1), "async"],
+    );
+    assert_eq!(r, "OK");
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert_eq!(field(&line, "streams"), 4, "{line}");
+    let log = cl.nodes[1].server.log();
+    let job = line
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("job_");
+    for stream in 1..4 {
+        assert!(
+            log.contains(&format!(
+                "importing slots 710-717 (job {job}, stream {stream})"
+            )),
+            "stream {stream} announced itself:\n{log}"
+        );
+    }
+    for (slot, keys) in &before {
+        assert_moved_intact(&cl, 0, 1, *slot, keys);
+    }
 }

@@ -155,7 +155,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 let state = j.state.lock().clone();
                 let _ = writeln!(
                     out,
-                    "job_{}:slots={}-{},destination={},state={},phase={},keys={},raw_bytes={},wire_bytes={},compression_ratio={:.2},chunks={},retransmits={},chunk_size={},rate_bytes_per_sec={},eta_seconds={},write_pause_ms={}",
+                    "job_{}:slots={}-{},destination={},state={},phase={},keys={},raw_bytes={},wire_bytes={},compression_ratio={:.2},chunks={},retransmits={},chunk_size={},rate_bytes_per_sec={},eta_seconds={},write_pause_ms={},streams={},inflight_bytes={}",
                     j.job_id,
                     j.first,
                     j.last,
@@ -172,6 +172,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                     (wire as f64 / secs) as u64,
                     j.eta_seconds(),
                     j.pause_ms.load(Ordering::Relaxed),
+                    j.plan.lock().streams(),
+                    j.inflight_bytes.load(Ordering::Relaxed),
                 );
             }
             for (id, imp) in s.imports.all() {

@@ -185,8 +185,9 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     }
     let stream = match args.get(7) {
         None => 0,
-        Some(a) => u8::try_from(int(a)?)
-            .map_err(|_| CmdError::err("stream must be between 0 and 255"))?,
+        Some(a) => {
+            u8::try_from(int(a)?).map_err(|_| CmdError::err("stream must be between 0 and 255"))?
+        }
     };
     let job_id = int(&args[2])? as u64;
     let (first, last) = (int(&args[3])?, int(&args[4])?);
@@ -243,9 +244,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
                 src_id: src.clone(),
                 chunks: 0,
                 last_active: std::time::Instant::now(),
-                mode: ImportMode::from_config(
-                    ctx.server.config.read().get("migrate-import-mode"),
-                ),
+                mode: ImportMode::from_config(ctx.server.config.read().get("migrate-import-mode")),
                 ingested_files: 0,
             },
         );
@@ -261,7 +260,13 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             Default::default()
         }
     };
-    tracing::info!("importing slots {}-{} (job {})", first, last, job_id);
+    tracing::info!(
+        "importing slots {}-{} (job {}, stream {})",
+        first,
+        last,
+        job_id,
+        stream
+    );
     Ok(Reply::Array(vec![
         Reply::Integer(cp.sequence as i64),
         Reply::bulk(cp.source_position),

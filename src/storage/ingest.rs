@@ -86,17 +86,14 @@ impl Storage {
 
 /// The scratch directory of the database at `db_path`.
 pub(super) fn scratch_dir_of(db_path: &Path) -> PathBuf {
-    db_path
-        .parent()
-        .unwrap_or(db_path)
-        .join(format!(
-            "{}-{}",
-            db_path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            SCRATCH_DIR
-        ))
+    db_path.parent().unwrap_or(db_path).join(format!(
+        "{}-{}",
+        db_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        SCRATCH_DIR
+    ))
 }
 
 /// Removes what imports left in the scratch directory (at open).
@@ -116,7 +113,12 @@ impl Storage {
     /// the page cache, which a container's memory limit counts. Whole
     /// files go, so pages of neighbouring ranges in them are read from
     /// disk again when needed (hot blocks stay in the block cache).
-    pub fn evict_file_cache(&self, cf: Cf, start: &[u8], end: &[u8]) -> Result<usize, StorageError> {
+    pub fn evict_file_cache(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<usize, StorageError> {
         let mut dropped = 0;
         for file in self.db.live_files()? {
             if file.column_family_name != cf.name() {

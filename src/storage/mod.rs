@@ -284,9 +284,7 @@ impl Storage {
             self.db
                 .set_options_cf(self.cf(cf), &[("compression", option)])?;
         }
-        self.sst_base
-            .lock()
-            .set_compression_type(compression(name));
+        self.sst_base.lock().set_compression_type(compression(name));
         Ok(())
     }
 

@@ -243,7 +243,13 @@ mod tests {
         open_checkpoint(&s, 43, 0).unwrap();
         clear_checkpoint(&s, 42).unwrap();
         assert!(load_checkpoint(&s, 42, 0).unwrap().is_none());
-        assert!(load_checkpoint(&s, 42, 3).unwrap().is_none(), "every stream's");
-        assert!(load_checkpoint(&s, 43, 0).unwrap().is_some(), "not the next job's");
+        assert!(
+            load_checkpoint(&s, 42, 3).unwrap().is_none(),
+            "every stream's"
+        );
+        assert!(
+            load_checkpoint(&s, 43, 0).unwrap().is_some(),
+            "not the next job's"
+        );
     }
 }

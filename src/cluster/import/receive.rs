@@ -55,8 +55,13 @@ pub fn receive(
     memory::wait_for_flushes(storage, limits.flush_bytes).map_err(ApplyError::from)?;
     let applied = apply_chunk(storage, chunk, &job.cf_map, job.scope)?;
     if applied != Applied::Duplicate {
-        memory::note_imported(registry, storage, chunk.raw.len() as u64, limits.flush_bytes)
-            .map_err(ApplyError::from)?;
+        memory::note_imported(
+            registry,
+            storage,
+            chunk.raw.len() as u64,
+            limits.flush_bytes,
+        )
+        .map_err(ApplyError::from)?;
     }
     Ok(applied)
 }
@@ -140,7 +145,11 @@ pub fn seal(
 }
 
 /// [`seal`] for every stream of a job.
-pub fn seal_all(registry: &ImportRegistry, storage: &Storage, job_id: u64) -> Result<(), ReceiveError> {
+pub fn seal_all(
+    registry: &ImportRegistry,
+    storage: &Storage,
+    job_id: u64,
+) -> Result<(), ReceiveError> {
     let streams: Vec<u8> = registry
         .ssts()
         .keys()

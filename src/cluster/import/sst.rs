@@ -180,7 +180,9 @@ impl SstImport {
             self.finish_file(index)?;
         }
         if self.open[index].is_none() {
-            let path = self.dir.join(format!("{:06}-{}.sst", self.next_file, cf.name()));
+            let path = self
+                .dir
+                .join(format!("{:06}-{}.sst", self.next_file, cf.name()));
             self.next_file += 1;
             // SAFETY: the options live in a box owned by `self`, declared
             // after `open` and never replaced, so they outlive every
@@ -357,7 +359,10 @@ mod tests {
             assert_eq!(s.get(Cf::Subkey, &k).unwrap().unwrap().as_ref(), b"sub");
         }
         let cp = load_checkpoint(&s, 9, 0).unwrap().unwrap();
-        assert_eq!((cp.sequence, cp.source_position.as_slice()), (6, &b"pos"[..]));
+        assert_eq!(
+            (cp.sequence, cp.source_position.as_slice()),
+            (6, &b"pos"[..])
+        );
         drop(imp);
         assert!(!dir.exists(), "the job's scratch files are gone");
     }

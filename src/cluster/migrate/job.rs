@@ -18,8 +18,8 @@ use super::by_command;
 use super::frame::Phase;
 use super::link::{Announced, Link, LinkSettings, Pacer};
 use super::plan::Plan;
-use super::stream::Target;
 use super::record::{JobRecord, Stage};
+use super::stream::Target;
 use super::stream::{ship_wal, start_point, stream_batches, Start, WalHold};
 use super::wal::Cutter;
 use crate::cluster::peer::PeerError;
@@ -145,6 +145,9 @@ pub struct MigrationStatus {
     pub started: Instant,
     /// How its snapshot is split into parallel streams.
     pub plan: Mutex<Plan>,
+    /// Bytes of chunks sent and not yet acknowledged, over all streams
+    /// (at most streams x `migrate-window` x the largest chunk).
+    pub inflight_bytes: AtomicU64,
     /// Snapshot progress of each stream: `(done, total)` estimated bytes.
     pub stream_progress: Mutex<Vec<(u64, u64)>>,
     finished: (Mutex<bool>, Condvar),
@@ -173,6 +176,7 @@ impl MigrationStatus {
             handoff_unknown: std::sync::atomic::AtomicBool::new(false),
             started: Instant::now(),
             plan: Mutex::new(Plan::single()),
+            inflight_bytes: AtomicU64::new(0),
             stream_progress: Mutex::new(Vec::new()),
             finished: (Mutex::new(false), Condvar::new()),
         }
@@ -246,6 +250,8 @@ impl MigrationStatus {
 
     fn finish(&self, s: JobState) {
         self.set_state(s);
+        // Its links are gone, with what they held.
+        self.inflight_bytes.store(0, Ordering::Relaxed);
         let (lock, cv) = &self.finished;
         *lock.lock() = true;
         cv.notify_all();

@@ -66,6 +66,11 @@ struct InFlight {
 }
 
 impl InFlight {
+    /// Memory the chunk holds while in flight.
+    fn held_bytes(&self) -> u64 {
+        (self.batch.size_in_bytes() + self.compressed.capacity()) as u64
+    }
+
     fn payload(&self) -> &[u8] {
         match frame::payload_codec(&self.header) {
             frame::Codec::Lz4 => &self.compressed,
@@ -340,6 +345,9 @@ impl Link {
             sent: Instant::now(),
         };
         let sent = send_chunk(&mut self.peer, &mut self.head, &mut self.tail, &chunk);
+        status
+            .inflight_bytes
+            .fetch_add(chunk.held_bytes(), Ordering::Relaxed);
         self.inflight.push_back(chunk);
         if sent.is_err() {
             self.recover(status, settings)?;
@@ -422,7 +430,7 @@ impl Link {
         let front = self.inflight.front().map(|f| (f.seq, f.sent));
         match reply {
             OwnedFrame::Integer(n) if Some(n as u64) == front.map(|f| f.0) => {
-                self.retire_front();
+                self.retire_front(status);
                 status.chunks.fetch_add(1, Ordering::Relaxed);
                 if let Some((_, sent)) = front {
                     self.adapt(sent.elapsed(), throttled, settings);
@@ -476,7 +484,7 @@ impl Link {
             .front()
             .is_some_and(|f| f.seq <= announced.applied)
         {
-            self.retire_front();
+            self.retire_front(status);
             status.chunks.fetch_add(1, Ordering::Relaxed);
         }
         if announced.applied < self.acknowledged_through() {
@@ -487,8 +495,11 @@ impl Link {
 
     /// Forgets the oldest chunk in flight (acknowledged); its LZ4 buffer
     /// is kept for a later chunk, up to a window's worth of them.
-    fn retire_front(&mut self) {
+    fn retire_front(&mut self, status: &MigrationStatus) {
         if let Some(mut f) = self.inflight.pop_front() {
+            status
+                .inflight_bytes
+                .fetch_sub(f.held_bytes(), Ordering::Relaxed);
             if self.spare.len() < self.inflight.len() + 1 && f.compressed.capacity() > 0 {
                 f.compressed.clear();
                 self.spare.push(std::mem::take(&mut f.compressed));
@@ -509,7 +520,11 @@ impl Link {
     pub fn restart_after(&mut self, status: &MigrationStatus, applied: u64) {
         let lost = (self.next_seq - 1).saturating_sub(applied);
         status.retransmits.fetch_add(lost, Ordering::Relaxed);
-        self.inflight.clear();
+        for f in self.inflight.drain(..) {
+            status
+                .inflight_bytes
+                .fetch_sub(f.held_bytes(), Ordering::Relaxed);
+        }
         self.next_seq = applied + 1;
     }
 

@@ -65,7 +65,9 @@ impl Plan {
                         .iter()
                         .filter(|f| f.column_family_name == cf.name())
                         .filter_map(|f| f.start_key.clone())
-                        .filter(|k| k.as_slice() > start.as_slice() && k.as_slice() < end.as_slice()),
+                        .filter(|k| {
+                            k.as_slice() > start.as_slice() && k.as_slice() < end.as_slice()
+                        }),
                 );
                 candidates.sort();
                 candidates.dedup();
@@ -234,7 +236,9 @@ mod tests {
         assert_eq!(plan.streams(), 4);
         let start = keys::slot_prefix(b"", 10);
         let end = keys::slot_prefix(b"", 18);
-        let parts: Vec<_> = (0..4).map(|st| plan.bounds(st, 0, b"", &start, &end)).collect();
+        let parts: Vec<_> = (0..4)
+            .map(|st| plan.bounds(st, 0, b"", &start, &end))
+            .collect();
         assert_eq!(parts[0].0, start);
         assert_eq!(parts[3].1, end);
         for w in parts.windows(2) {

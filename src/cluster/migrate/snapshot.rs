@@ -104,8 +104,6 @@ impl<'a> SnapshotReader<'a> {
         }
     }
 
-
-
     /// The position after the last record handed out.
     pub fn position(&self) -> &Position {
         &self.position

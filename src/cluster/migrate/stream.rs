@@ -196,7 +196,9 @@ fn stream_from(
     let mut shipped = snapshot_seq;
     match from {
         From::Wal(after) => shipped = after,
-        From::Snapshot(position) => copy_snapshot(server, status, link, target, namespaces, position)?,
+        From::Snapshot(position) => {
+            copy_snapshot(server, status, link, target, namespaces, position)?
+        }
     }
 
     // Incremental phase: ship WAL records until the gap is small. Each
@@ -319,15 +321,24 @@ fn copy_snapshot(
                     })
             })
             .collect();
-        let mut result = run_stream(server, status, link, namespaces, &plan, 0, position, Some(&gate));
+        let mut result = run_stream(
+            server,
+            status,
+            link,
+            namespaces,
+            &plan,
+            0,
+            position,
+            Some(&gate),
+        );
         if result.is_err() {
             gate.fail();
         }
         for handle in others {
             let theirs = match handle {
-                Ok(h) => h
-                    .join()
-                    .unwrap_or_else(|_| Err(JobError::Storage("a stream's thread panicked".into()))),
+                Ok(h) => h.join().unwrap_or_else(|_| {
+                    Err(JobError::Storage("a stream's thread panicked".into()))
+                }),
                 Err(e) => Err(JobError::Storage(format!("cannot start a stream: {e}"))),
             };
             if let Err(e) = theirs {
@@ -380,15 +391,33 @@ fn run_stream(
     let mut rewinds = 0;
     loop {
         let step = if position.cf_index == 0 {
-            send_part(server, status, link, namespaces, plan, stream, &mut position, 1)
-                .and_then(|()| link.confirm(status, &link_settings(server)))
+            send_part(
+                server,
+                status,
+                link,
+                namespaces,
+                plan,
+                stream,
+                &mut position,
+                1,
+            )
+            .and_then(|()| link.confirm(status, &link_settings(server)))
         } else if !passed_gate {
             passed_gate = true;
             gate.map_or(Ok(()), |g| g.wait(status))
         } else {
             let all = crate::storage::Cf::DATA.len();
-            let sent = send_part(server, status, link, namespaces, plan, stream, &mut position, all)
-                .and_then(|()| link.confirm(status, &link_settings(server)));
+            let sent = send_part(
+                server,
+                status,
+                link,
+                namespaces,
+                plan,
+                stream,
+                &mut position,
+                all,
+            )
+            .and_then(|()| link.confirm(status, &link_settings(server)));
             if sent.is_ok() {
                 return Ok(());
             }
@@ -590,4 +619,3 @@ fn send_wal_chunk(
         SourcePosition::Wal(last).encode(),
     )
 }
-
