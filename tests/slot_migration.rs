@@ -809,3 +809,35 @@ fn redis_command_type_moves_every_type_and_big_keys_in_parts() {
     let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
     assert_eq!(left, 0);
 }
+
+/// A slot that leaves and comes back: what the first owner had read (and
+/// so cached) before the move never hides what the import brought back.
+#[test]
+fn reads_after_a_slot_comes_back_see_the_imported_values() {
+    let cl = Cluster::start(2);
+    let slot = 100u16; // owned by node 0 in the even split
+    let mut a = cl.client(0);
+    let mut b = cl.client(1);
+    let changed = key_in_slot(slot, ":changed");
+    let created = key_in_slot(slot, ":created");
+    let deleted = key_in_slot(slot, ":deleted");
+    let _: () = q(&mut a, &["SET", &changed, "old"]);
+    let _: () = q(&mut a, &["SET", &deleted, "here"]);
+    let _: () = q(&mut a, &["HSET", &key_in_slot(slot, ":h"), "f", "1"]);
+    for _ in 0..2 {
+        assert_eq!(q::<String>(&mut a, &["GET", &changed]), "old");
+        assert_eq!(q::<Option<String>>(&mut a, &["GET", &created]), None);
+        assert_eq!(q::<String>(&mut a, &["GET", &deleted]), "here");
+        assert_eq!(q::<i64>(&mut a, &["HLEN", &key_in_slot(slot, ":h")]), 1);
+    }
+    migrate_sync(&mut a, slot, cl.id(1));
+    let _: () = q(&mut b, &["SET", &changed, "new"]);
+    let _: () = q(&mut b, &["SET", &created, "fresh"]);
+    let _: i64 = q(&mut b, &["DEL", &deleted]);
+    let _: i64 = q(&mut b, &["HSET", &key_in_slot(slot, ":h"), "g", "2"]);
+    migrate_sync(&mut b, slot, cl.id(0));
+    assert_eq!(q::<String>(&mut a, &["GET", &changed]), "new");
+    assert_eq!(q::<String>(&mut a, &["GET", &created]), "fresh");
+    assert_eq!(q::<Option<String>>(&mut a, &["GET", &deleted]), None);
+    assert_eq!(q::<i64>(&mut a, &["HLEN", &key_in_slot(slot, ":h")]), 2);
+}

@@ -30,6 +30,11 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
             }
         }
         "log-level" => crate::logging::set_level(cfg.get("log-level")),
+        "metadata-cache-mb" => ctx
+            .server
+            .storage
+            .meta_cache()
+            .set_capacity((cfg.int("metadata-cache-mb") as usize) << 20),
         "rocksdb.write_options.sync" => ctx
             .server
             .storage

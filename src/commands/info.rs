@@ -130,6 +130,12 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 load(&st.keyspace_misses),
                 load(&st.error_replies),
             );
+            let cache = ctx.server.storage.meta_cache().counts();
+            let _ = write!(
+                out,
+                "metadata_cache_hits:{}\nmetadata_cache_misses:{}\nmetadata_cache_bytes:{}\n",
+                cache.hits, cache.misses, cache.bytes
+            );
         }
         "replication" => {
             let _ = write!(

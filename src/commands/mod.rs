@@ -45,6 +45,7 @@ use crate::protocol::Reply;
 use crate::server::session::Session;
 use crate::server::stats::Stats;
 use crate::server::Server;
+use crate::storage::folded::FoldedWrites;
 use crate::types::Db;
 
 /// Command flags (combine with `|`).
@@ -245,6 +246,21 @@ impl Ctx<'_> {
             &self.session.namespace,
             self.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize,
         )
+    }
+
+    /// The database and this connection's pending batch, for a write that
+    /// may join the batch instead of being applied at once; `None` in
+    /// cluster mode, where writes are applied at once (a folded write
+    /// could land after MIGRATE copied its slot: slot gates only cover
+    /// execution).
+    pub fn folding(&mut self) -> Option<(Db<'_>, &mut FoldedWrites)> {
+        if self.server.cluster.is_some() {
+            return None;
+        }
+        let max_len = self.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize;
+        let session = &mut *self.session;
+        let db = Db::new(&self.server.storage, &session.namespace, max_len);
+        Some((db, &mut session.folded))
     }
 
     /// A snapshot for a command that reads several keys, when

@@ -148,19 +148,13 @@ fn parse_set(args: &[Bytes]) -> Result<SetOptions, CmdError> {
 /// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]
 pub fn set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let opts = parse_set(args)?;
-    // In cluster mode writes are applied at once: a folded write could land
-    // after MIGRATE copied its slot (slot gates only cover execution).
-    let foldable = ctx.server.cluster.is_none();
     let blind = match (opts.condition, opts.expiry, opts.get_old) {
-        _ if !foldable => None,
         (Condition::Always, Expiry::Clear, false) => Some(0),
         (Condition::Always, Expiry::At(ms), false) => Some(ms),
         _ => None,
     };
-    if let Some(expire_ms) = blind {
-        let session = &mut *ctx.session;
-        let db = crate::types::Db::new(&ctx.server.storage, &session.namespace, usize::MAX);
-        db.set_blind(&args[1], &args[2], expire_ms, &mut session.folded)?;
+    if let (Some(expire_ms), Some((db, folded))) = (blind, ctx.folding()) {
+        db.set_blind(&args[1], &args[2], expire_ms, folded)?;
         return Ok(Reply::ok());
     }
     // Options that read the key see this connection's earlier writes.
@@ -274,7 +268,12 @@ fn mset_pairs(args: &[Bytes]) -> Result<Pairs<'_>, CmdError> {
 /// MSET key value [key value ...]
 pub fn mset(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let pairs = mset_pairs(args)?;
-    ctx.db().mset(&pairs, false)?;
+    match ctx.folding() {
+        Some((db, folded)) => db.mset_folded(&pairs, folded)?,
+        None => {
+            ctx.db().mset(&pairs, false)?;
+        }
+    }
     Ok(Reply::ok())
 }
 
@@ -284,19 +283,30 @@ pub fn msetnx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(ctx.db().mset(&pairs, true)? as i64))
 }
 
+/// Adds `delta` to the integer at `key`, joining the connection's pending
+/// batch where it can.
+fn add(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
+    let n = match ctx.folding() {
+        Some((db, folded)) => db.incr_by_folded(key, delta, folded)?,
+        None => ctx.db().incr_by(key, delta)?,
+    };
+    Ok(Reply::Integer(n))
+}
+
 /// INCR key
 pub fn incr(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer(ctx.db().incr_by(&args[1], 1)?))
+    add(ctx, &args[1], 1)
 }
 
 /// DECR key
 pub fn decr(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer(ctx.db().incr_by(&args[1], -1)?))
+    add(ctx, &args[1], -1)
 }
 
 /// INCRBY key delta
 pub fn incrby(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer(ctx.db().incr_by(&args[1], int(&args[2])?)?))
+    let delta = int(&args[2])?;
+    add(ctx, &args[1], delta)
 }
 
 /// DECRBY key delta
@@ -305,7 +315,7 @@ pub fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let neg = delta
         .checked_neg()
         .ok_or_else(|| CmdError::err("decrement would overflow"))?;
-    Ok(Reply::Integer(ctx.db().incr_by(&args[1], neg)?))
+    add(ctx, &args[1], neg)
 }
 
 /// INCRBYFLOAT key delta

@@ -110,6 +110,7 @@ pub static KEYS: &[KeyDef] = &[
     key("rocksdb.max_write_buffer_number", "4", int(1, 256), false),
     key("rocksdb.max_open_files", "8096", int(-1, I32), false),
     key("rocksdb.block_cache_size", "256", int(0, 1 << 20), false),
+    key("metadata-cache-mb", "32", int(0, 1 << 20), true),
     key("rocksdb.block_size", "16384", int(512, 1 << 24), false),
     key(
         "rocksdb.compression",

@@ -1,7 +1,7 @@
-//! Folding a client's pipelined blind writes into one `WriteBatch`.
+//! Folding a client's pipelined writes into one `WriteBatch`.
 //!
-//! A pipeline of plain SETs from one connection becomes one RocksDB write
-//! instead of one per command. Each folded key keeps its stripe lock until
+//! A pipeline of plain SETs, MSETs and INCRs from one connection becomes
+//! one RocksDB write instead of one per command. Each folded key keeps its stripe lock until
 //! the batch is applied, so read-modify-write commands of other clients
 //! still see either the old or the new value, never a lost update. The
 //! connection applies the batch before any reply reaches the socket and
@@ -49,15 +49,36 @@ impl Storage {
         key: &[u8],
         value: &[u8],
     ) -> bool {
+        if !self.fold_lock(folded, lock_key) {
+            return false;
+        }
+        self.fold_put_held(folded, cf, key, value);
+        true
+    }
+
+    /// Takes the stripe of `lock_key` (a user key) into `folded`, for a
+    /// read-modify-write whose result joins the batch: the read that
+    /// follows sees the latest value, since no folded write of this
+    /// connection covers the stripe and nobody else can write it until
+    /// the batch is applied. Returns false, taking nothing, when the
+    /// stripe is busy (by this batch too) or the batch is full.
+    pub fn fold_lock(&self, folded: &mut FoldedWrites, lock_key: &[u8]) -> bool {
         if folded.is_full() {
             return false;
         }
-        let Some(guard) = self.locks().try_lock_owned(lock_key) else {
-            return false;
-        };
+        match self.locks().try_lock_owned(lock_key) {
+            Some(guard) => {
+                folded.guards.push(guard);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a put to `folded` whose key's stripe it already holds
+    /// ([`Storage::fold_lock`]).
+    pub fn fold_put_held(&self, folded: &mut FoldedWrites, cf: Cf, key: &[u8], value: &[u8]) {
         folded.batch.put_cf(self.cf(cf), key, value);
-        folded.guards.push(guard);
-        true
     }
 
     /// Applies the folded writes and releases their locks.

@@ -48,6 +48,9 @@ impl Storage {
             .db
             .ingest_external_file_cf_opts(self.cf(cf), &opts, files.to_vec());
         let after = self.db.latest_sequence_number();
+        if cf == Cf::Metadata {
+            self.meta_cache().clear();
+        }
         if after > before {
             let mut windows = self.ingest_windows.lock();
             if windows.len() >= MAX_INGEST_WINDOWS {

@@ -20,13 +20,7 @@ pub struct KeyGuards<'a> {
 pub type OwnedKeyGuard = ArcMutexGuard<RawMutex, ()>;
 
 fn stripe_of(key: &[u8], n: usize) -> usize {
-    // FNV-1a: cheap and spreads short keys well.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &b in key {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    (h % n as u64) as usize
+    (crate::util::fnv::hash(key) % n as u64) as usize
 }
 
 impl LockTable {

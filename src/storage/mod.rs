@@ -6,6 +6,7 @@ pub mod folded;
 pub mod ingest;
 pub mod keys;
 pub mod locks;
+pub mod meta_cache;
 pub mod metadata;
 pub mod records;
 pub mod stale_filter;
@@ -82,7 +83,23 @@ pub struct Storage {
     sst_base: parking_lot::Mutex<Options>,
     /// Sequence-number windows of recent ingests (see [`Storage::ingest`]).
     ingest_windows: parking_lot::Mutex<std::collections::VecDeque<(u64, u64)>>,
+    /// Point reads of metadata records, kept exact by [`Storage::write`].
+    meta_cache: meta_cache::MetaCache,
+    /// The metadata column family's id in serialized batches.
+    metadata_cf_id: u32,
 }
+
+/// The metadata keys a batch writes, copied out before RocksDB takes it.
+enum Touched {
+    Nothing,
+    /// Keys laid end to end, and where each ends.
+    Keys(Vec<u8>, Vec<usize>),
+    Everything,
+}
+
+/// Beyond this many metadata records a batch (an import chunk, say)
+/// empties the cache instead of invalidating key by key.
+const MAX_INVALIDATED_KEYS: usize = 256;
 
 /// Running totals of RocksDB operations since the database opened.
 #[derive(Debug, Clone, Copy, Default)]
@@ -190,7 +207,7 @@ impl Storage {
         let db = Box::new(DB::open_cf_descriptors(&db_opts, &path, descriptors)?);
         *filter_db.write() = Some(stale_filter::DbPtr(&*db as *const DB));
         let seed = crate::util::now_ms() << 11;
-        Ok(Storage {
+        let mut storage = Storage {
             db,
             filter_db,
             path,
@@ -201,7 +218,11 @@ impl Storage {
             db_opts,
             sst_base: parking_lot::Mutex::new(cf_base),
             ingest_windows: Default::default(),
-        })
+            meta_cache: meta_cache::MetaCache::new((cfg.int("metadata-cache-mb") as usize) << 20),
+            metadata_cf_id: 0,
+        };
+        storage.metadata_cf_id = storage.cf_id(Cf::Metadata);
+        Ok(storage)
     }
 
     /// A storage on default settings in a fresh temporary directory, for
@@ -338,11 +359,74 @@ impl Storage {
         self.db.snapshot()
     }
 
-    /// Writes a batch atomically.
+    /// Writes a batch atomically; the metadata cache forgets what it wrote.
     pub fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
         let mut opts = WriteOptions::default();
         opts.set_sync(self.sync_writes.load(Ordering::Relaxed));
-        Ok(self.db.write_opt(batch, &opts)?)
+        let touched = self.metadata_touched(batch.data());
+        let result = self.db.write_opt(batch, &opts);
+        match touched {
+            Touched::Nothing => {}
+            Touched::Keys(keys, ends) => {
+                let mut start = 0;
+                for end in ends {
+                    self.meta_cache.invalidate(&keys[start..end]);
+                    start = end;
+                }
+            }
+            Touched::Everything => self.meta_cache.clear(),
+        }
+        Ok(result?)
+    }
+
+    /// What a batch about to be written changes of the metadata cache.
+    fn metadata_touched(&self, data: &[u8]) -> Touched {
+        if !self.meta_cache.enabled() {
+            return Touched::Nothing;
+        }
+        let (mut keys, mut ends) = (Vec::new(), Vec::new());
+        let mut everything = false;
+        let read = records::visit(data, |r| match r {
+            _ if everything || r.cf() != self.metadata_cf_id => {}
+            records::Record::Put { key, .. }
+            | records::Record::Delete { key, .. }
+            | records::Record::SingleDelete { key, .. }
+            | records::Record::Merge { key, .. } => {
+                if ends.len() >= MAX_INVALIDATED_KEYS {
+                    everything = true;
+                    return;
+                }
+                keys.extend_from_slice(key);
+                ends.push(keys.len());
+            }
+            records::Record::DeleteRange { .. } => everything = true,
+        });
+        match read {
+            Err(_) => Touched::Everything,
+            Ok(()) if everything => Touched::Everything,
+            Ok(()) if ends.is_empty() => Touched::Nothing,
+            Ok(()) => Touched::Keys(keys, ends),
+        }
+    }
+
+    /// Reads a metadata record, through the metadata cache.
+    pub fn get_metadata(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        if !self.meta_cache.enabled() {
+            return Ok(self.get(Cf::Metadata, key)?.map(|v| v.to_vec()));
+        }
+        match self.meta_cache.lookup(key) {
+            meta_cache::Lookup::Hit(v) => Ok(v),
+            meta_cache::Lookup::Miss(ticket) => {
+                let v = self.get(Cf::Metadata, key)?;
+                self.meta_cache.fill(key, ticket, v.as_deref());
+                Ok(v.map(|v| v.to_vec()))
+            }
+        }
+    }
+
+    /// The metadata cache (for its size setting and INFO).
+    pub fn meta_cache(&self) -> &meta_cache::MetaCache {
+        &self.meta_cache
     }
 
     /// Puts one value.

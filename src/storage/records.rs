@@ -140,11 +140,20 @@ impl<'a> Cursor<'a> {
 /// Reads every record of a serialized batch.
 pub fn parse(data: &[u8]) -> Result<Vec<Record<'_>>, RecordError> {
     let (_, expected) = header(data)?;
+    let mut out = Vec::with_capacity(expected.min(1 << 16) as usize);
+    visit(data, |r| out.push(r))?;
+    Ok(out)
+}
+
+/// Calls `each` with every record of a serialized batch, in order,
+/// without collecting them.
+pub fn visit<'a>(data: &'a [u8], mut each: impl FnMut(Record<'a>)) -> Result<(), RecordError> {
+    let (_, expected) = header(data)?;
     let mut c = Cursor {
         data,
         pos: BATCH_HEADER_LEN,
     };
-    let mut out = Vec::with_capacity(expected.min(1 << 16) as usize);
+    let mut found = 0u32;
     while c.pos < data.len() {
         let at = c.pos;
         let tag = data[at];
@@ -179,15 +188,13 @@ pub fn parse(data: &[u8]) -> Result<Vec<Record<'_>>, RecordError> {
             },
             other => return Err(RecordError::UnsupportedTag(other, at)),
         };
-        out.push(record);
+        found = found.wrapping_add(1);
+        each(record);
     }
-    if out.len() as u32 != expected {
-        return Err(RecordError::CountMismatch {
-            expected,
-            found: out.len() as u32,
-        });
+    if found != expected {
+        return Err(RecordError::CountMismatch { expected, found });
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

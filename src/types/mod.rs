@@ -124,10 +124,16 @@ impl<'a> Db<'a> {
 
     /// Like [`Db::read_meta`] for an already encoded key.
     pub fn read_meta_encoded(&self, key: &[u8]) -> TypeResult<Option<Meta>> {
-        let Some(raw) = self
-            .storage
-            .get_at(self.snapshot, self.fill_cache, Cf::Metadata, key)?
-        else {
+        // A plain read goes through the metadata cache; a snapshot's, or
+        // a bulk reader's that keeps caches cold, reads RocksDB.
+        let raw = if self.snapshot.is_none() && self.fill_cache {
+            self.storage.get_metadata(key)?
+        } else {
+            self.storage
+                .get_at(self.snapshot, self.fill_cache, Cf::Metadata, key)?
+                .map(|v| v.to_vec())
+        };
+        let Some(raw) = raw else {
             return Ok(None);
         };
         let Some(header) = Header::decode(&raw) else {
@@ -136,10 +142,7 @@ impl<'a> Db<'a> {
         if header.is_expired(crate::util::now_ms()) {
             return Ok(None);
         }
-        Ok(Some(Meta {
-            header,
-            raw: raw.to_vec(),
-        }))
+        Ok(Some(Meta { header, raw }))
     }
 
     /// Reads the metadata of a key that must be of type `want` (or absent).

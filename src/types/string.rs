@@ -59,6 +59,17 @@ pub(super) fn string_payload(mut raw: Vec<u8>) -> Vec<u8> {
     raw
 }
 
+/// INCRBY's arithmetic: the current value (absent is 0) plus `delta`, as
+/// the bytes to store and the number to reply.
+fn add_to_integer(current: Option<&[u8]>, delta: i64) -> TypeResult<(Vec<u8>, i64)> {
+    let n = match current {
+        None => 0,
+        Some(v) => parse_i64(v).ok_or(TypeError::NotInteger)?,
+    };
+    let n = n.checked_add(delta).ok_or(TypeError::Overflow)?;
+    Ok((n.to_string().into_bytes(), n))
+}
+
 impl Db<'_> {
     /// The value and expire time of a string, or of a bitmap read as one
     /// (Redis users see bitmaps as strings); WRONGTYPE for other types.
@@ -254,6 +265,28 @@ impl Db<'_> {
         Ok(true)
     }
 
+    /// MSET whose writes join the connection's pending batch (`folded`),
+    /// all or none: when a key's stripe is busy or the batch is full, the
+    /// batch is applied and the MSET runs on its own.
+    pub fn mset_folded(
+        &self,
+        pairs: &[(&[u8], &[u8])],
+        folded: &mut FoldedWrites,
+    ) -> TypeResult<()> {
+        if !pairs.iter().all(|(k, _)| self.storage.fold_lock(folded, k)) {
+            // Stripes taken so far are released with the batch.
+            self.storage.apply_folded(folded)?;
+            self.mset(pairs, false)?;
+            return Ok(());
+        }
+        for (k, v) in pairs {
+            let raw = metadata::encode_string(0, v);
+            self.storage
+                .fold_put_held(folded, Cf::Metadata, &self.meta_key(k), &raw);
+        }
+        Ok(())
+    }
+
     /// Read-modify-write of a string under the key's lock. `f` gets the
     /// current value (if any) and returns the new one; the TTL is kept.
     fn update_string<T>(
@@ -276,14 +309,32 @@ impl Db<'_> {
 
     /// INCRBY / DECRBY / INCR / DECR.
     pub fn incr_by(&self, key: &[u8], delta: i64) -> TypeResult<i64> {
-        self.update_string(key, |cur| {
-            let n = match cur {
-                None => 0,
-                Some(v) => parse_i64(v).ok_or(TypeError::NotInteger)?,
-            };
-            let n = n.checked_add(delta).ok_or(TypeError::Overflow)?;
-            Ok((n.to_string().into_bytes(), n))
-        })
+        self.update_string(key, |cur| add_to_integer(cur, delta))
+    }
+
+    /// [`Db::incr_by`] whose write joins the connection's pending batch
+    /// (`folded`) when the key's stripe is free; otherwise the batch is
+    /// applied and the increment runs on its own.
+    pub fn incr_by_folded(
+        &self,
+        key: &[u8],
+        delta: i64,
+        folded: &mut FoldedWrites,
+    ) -> TypeResult<i64> {
+        if !self.storage.fold_lock(folded, key) {
+            self.storage.apply_folded(folded)?;
+            return self.incr_by(key, delta);
+        }
+        let current = self.string_value(key)?;
+        let expire = current.as_ref().map(|(_, e)| *e).unwrap_or(0);
+        let (new, n) = add_to_integer(current.as_ref().map(|(v, _)| v.as_slice()), delta)?;
+        self.storage.fold_put_held(
+            folded,
+            Cf::Metadata,
+            &self.meta_key(key),
+            &metadata::encode_string(expire, &new),
+        );
+        Ok(n)
     }
 
     /// INCRBYFLOAT with Redis's `long double` arithmetic; `delta` is the

@@ -1,6 +1,7 @@
 //! Small helpers shared by several layers.
 
 pub mod failpoint;
+pub mod fnv;
 pub mod glob;
 pub mod numbers;
 

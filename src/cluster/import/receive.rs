@@ -75,6 +75,9 @@ fn receive_into_files(
 ) -> Result<Applied, ReceiveError> {
     let id = (chunk.job_id, chunk.stream);
     let mut ssts = registry.ssts();
+    // Not the entry API: a failed start must release the map's lock
+    // before falling back, which takes it again.
+    #[allow(clippy::map_entry)]
     if !ssts.contains_key(&id) {
         let durable = load_checkpoint(storage, chunk.job_id, chunk.stream)
             .map_err(ApplyError::from)?
