@@ -225,8 +225,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             // Running totals, so a test can count what one command cost.
             let _ = write!(
                 out,
-                "put_total:{}\nget_total:{}\nseek_total:{}\nnext_total:{}\nprev_total:{}\n",
-                totals.put, totals.get, totals.seek, totals.next, totals.prev
+                "put_total:{}\nget_total:{}\nseek_total:{}\nnext_total:{}\nprev_total:{}\ncompact_write_bytes_total:{}\n",
+                totals.put, totals.get, totals.seek, totals.next, totals.prev, totals.compact_write_bytes
             );
             for cf in Cf::ALL {
                 for prop in [

@@ -668,7 +668,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
 /// Deletes slots `first..=last` in every namespace this node knows.
 fn clear_slot_data(ctx: &Ctx, first: u16, last: u16) -> Result<(), CmdError> {
     for ns in &ctx.server.namespace_prefixes() {
-        ctx.server.storage.delete_data_range(
+        ctx.server.storage.delete_data_range_if_any(
             &crate::storage::keys::slot_prefix(ns, first),
             &crate::storage::keys::slot_prefix(ns, last + 1),
         )?;

@@ -104,6 +104,7 @@ impl Stats {
                 seek: rate(totals.seek, s.totals.seek),
                 next: rate(totals.next, s.totals.next),
                 prev: rate(totals.prev, s.totals.prev),
+                compact_write_bytes: rate(totals.compact_write_bytes, s.totals.compact_write_bytes),
             };
             s.at = now;
             s.totals = totals;

@@ -114,6 +114,8 @@ pub struct OpTotals {
     pub next: u64,
     /// Iterator steps backward (reverse ranges, walks from a key's end).
     pub prev: u64,
+    /// Bytes written by compactions.
+    pub compact_write_bytes: u64,
 }
 
 fn compression(name: &str) -> DBCompressionType {
@@ -289,6 +291,7 @@ impl Storage {
             seek: self.db_opts.get_ticker_count(Ticker::NumberDbSeek),
             next: self.db_opts.get_ticker_count(Ticker::NumberDbNext),
             prev: self.db_opts.get_ticker_count(Ticker::NumberDbPrev),
+            compact_write_bytes: self.db_opts.get_ticker_count(Ticker::CompactWriteBytes),
         }
     }
 
@@ -457,6 +460,22 @@ impl Storage {
             b.delete_range_cf(self.cf(cf), start, end);
         }
         self.write(b)
+    }
+
+    /// Like [`Storage::delete_data_range`], but writes nothing when no
+    /// data column family holds a key in `[start, end)`: a range tombstone
+    /// over an empty range (an import clearing slots before it starts)
+    /// would still be flushed to a level-0 file spanning the range, and
+    /// every SST file ingested into the range afterwards would then land
+    /// in level 0 and be compacted (read and written again) instead of
+    /// going straight to the bottom level.
+    pub fn delete_data_range_if_any(&self, start: &[u8], end: &[u8]) -> Result<(), StorageError> {
+        for cf in Cf::DATA {
+            if self.range_holds_keys(cf, start, end)? {
+                return self.delete_data_range(start, end);
+            }
+        }
+        Ok(())
     }
 
     /// Read options for a bounded scan of `[start, end)`; bulk scans pass

@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::apply::{store_checkpoint, Checkpoint};
 use super::validate::{checked, observe_imported, CfMap, ChunkRejected, SlotScope};
 use crate::storage::records::Record;
-use crate::storage::{keys, Cf, Storage, StorageError};
+use crate::storage::{Cf, Storage, StorageError};
 
 /// Why records could not go to SST files.
 #[derive(Debug, Error)]
@@ -59,6 +59,7 @@ struct FinishedFile {
     cf: Cf,
     path: PathBuf,
     first_key: Vec<u8>,
+    last_key: Vec<u8>,
 }
 
 /// What a call to [`SstImport::append`] did with a chunk.
@@ -226,14 +227,16 @@ impl SstImport {
             cf: Cf::DATA[index],
             path: file.path,
             first_key: file.first_key,
+            last_key: file.last_key,
         });
         Ok(())
     }
 
     /// Finishes the files, ingests them and stores the checkpoint of the
     /// last chunk they hold. Refuses ([`SstError::FallBack`]) when the
-    /// database already holds keys from where a file starts to the end
-    /// of the job's slots (its records would be ingested over them);
+    /// database already holds keys between a file's first and last key
+    /// (its records would be ingested over them; keys around the file,
+    /// such as another stream's range of the same job, are not touched);
     /// then nothing is ingested and the caller drops this import.
     /// Returns how many files were ingested.
     pub fn seal(&mut self, storage: &Storage) -> Result<usize, SstError> {
@@ -241,9 +244,9 @@ impl SstImport {
             self.finish_file(index)?;
         }
         for file in &self.finished {
-            let (ns, _, _) = keys::decode(&file.first_key)
-                .ok_or_else(|| SstError::FallBack("an imported key has no slot".into()))?;
-            let end = keys::slot_prefix(ns, self.scope.last + 1);
+            // [first, last] is [first, last + "\0").
+            let mut end = file.last_key.clone();
+            end.push(0);
             if storage.range_holds_keys(file.cf, &file.first_key, &end)? {
                 return Err(SstError::FallBack(format!(
                     "column family {} already holds keys in the range of the next file",
@@ -321,6 +324,7 @@ fn remove_dir(dir: &std::path::Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::cluster::import::apply::load_checkpoint;
+    use crate::storage::keys;
     use rocksdb::WriteBatch;
 
     fn map(s: &Storage) -> CfMap {
@@ -371,11 +375,12 @@ mod tests {
     fn keys_already_in_the_range_refuse_the_ingest() {
         let (_d, s) = Storage::open_temp();
         let scope = SlotScope { first: 5, last: 5 };
-        s.put(Cf::Metadata, &keys::encode_in_slot(b"", 5, b"zzz"), b"live")
+        s.put(Cf::Metadata, &keys::encode_in_slot(b"", 5, b"g"), b"live")
             .unwrap();
         let mut imp = SstImport::new(&s, 3, 0, scope, 0).unwrap();
         let mut b = WriteBatch::default();
         b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 5, b"a"), b"v");
+        b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 5, b"m"), b"v");
         imp.append(&s, 1, b.data(), b"p", &map(&s)).unwrap();
         assert!(matches!(imp.seal(&s), Err(SstError::FallBack(_))));
         assert!(s
@@ -383,6 +388,27 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(load_checkpoint(&s, 3, 0).unwrap().is_none());
+    }
+
+    #[test]
+    fn keys_around_the_files_do_not_refuse_the_ingest() {
+        let (_d, s) = Storage::open_temp();
+        let scope = SlotScope { first: 5, last: 6 };
+        // What another stream of the job ingested before and after.
+        for k in [&b"a"[..], b"z"] {
+            s.put(Cf::Metadata, &keys::encode_in_slot(b"", 5, k), b"other")
+                .unwrap();
+        }
+        let mut imp = SstImport::new(&s, 4, 1, scope, 0).unwrap();
+        let mut b = WriteBatch::default();
+        b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 5, b"g"), b"v");
+        b.put_cf(s.cf(Cf::Metadata), keys::encode_in_slot(b"", 5, b"m"), b"v");
+        imp.append(&s, 1, b.data(), b"p", &map(&s)).unwrap();
+        assert_eq!(imp.seal(&s).unwrap(), 1);
+        let got = s
+            .get(Cf::Metadata, &keys::encode_in_slot(b"", 5, b"m"))
+            .unwrap();
+        assert_eq!(got.as_deref(), Some(&b"v"[..]));
     }
 
     #[test]
