@@ -53,8 +53,8 @@ bench -t "$TEST" -n "$N" -P "$PIPELINE"
 kill -INT "$PERF"
 wait "$PERF" 2>/dev/null || true
 echo "--- children (inclusive) ---"
-perf report -i "$WORK/perf.data" --children --stdio --no-header --percent-limit 2 -g none 2>/dev/null |
+perf report -i "$WORK/perf.data" --children --stdio --no-header --percent-limit 2 -g none 2>/dev/null | grep -v "^#" |
     grep -v '^$' | head -n "$TOP"
 echo "--- self ---"
-perf report -i "$WORK/perf.data" --no-children --stdio --no-header -g none 2>/dev/null |
+perf report -i "$WORK/perf.data" --no-children --stdio --no-header -g none 2>/dev/null | grep -v "^#" |
     grep -v '^$' | head -n "$TOP"
