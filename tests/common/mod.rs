@@ -234,9 +234,12 @@ impl Server {
                 self.child = None;
                 return Err(format!("exited early with {status}"));
             }
-            // A socket connected to itself is not the server.
+            // A socket connected to itself is not the server, nor is
+            // another test's server that took the port first.
+            let pid = self.child.as_ref().map(|c| c.id());
             if TcpStream::connect(("127.0.0.1", self.port))
                 .is_ok_and(|c| c.local_addr().map(|a| a.port()).ok() != Some(self.port))
+                && pid.is_some_and(|pid| served_by(self.port, pid) != Some(false))
             {
                 return Ok(());
             }
@@ -841,4 +844,27 @@ impl Drop for RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether the server on `port` is process `pid`, by its `INFO server`;
+/// `None` when it cannot tell (a password is required, say).
+fn served_by(port: u16, pid: u32) -> Option<bool> {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    c.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    c.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n").ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(11).any(|w| w == b"process_id:") || !got.ends_with(b"\r\n\r\n") {
+        let n = c.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.first() == Some(&b'-') && got.ends_with(b"\r\n") {
+            return None;
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    let line = text.lines().find_map(|l| l.strip_prefix("process_id:"))?;
+    Some(line.trim() == pid.to_string())
 }

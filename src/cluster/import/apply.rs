@@ -148,6 +148,21 @@ pub struct IncomingChunk<'a> {
     pub source_wal_seq: u64,
 }
 
+/// Whether chunk `sequence` comes next after `done` (true), was already
+/// taken (false), or skips one (an error: chunks apply in order).
+pub fn is_next(done: u64, sequence: u64) -> Result<bool, ApplyError> {
+    if sequence <= done {
+        return Ok(false);
+    }
+    if sequence != done + 1 {
+        return Err(ApplyError::OutOfOrder {
+            expected: done + 1,
+            got: sequence,
+        });
+    }
+    Ok(true)
+}
+
 /// Checks and applies one chunk with its checkpoint, atomically.
 pub fn apply_chunk(
     storage: &Storage,
@@ -158,14 +173,8 @@ pub fn apply_chunk(
     let done = load_checkpoint(storage, chunk.job_id, chunk.stream)?
         .map(|c| c.sequence)
         .unwrap_or(0);
-    if chunk.sequence <= done {
+    if !is_next(done, chunk.sequence)? {
         return Ok(Applied::Duplicate);
-    }
-    if chunk.sequence != done + 1 {
-        return Err(ApplyError::OutOfOrder {
-            expected: done + 1,
-            got: chunk.sequence,
-        });
     }
     let (mut batch, records) = rebuild(storage, chunk.raw, cf_map, scope)?;
     let checkpoint = Checkpoint {

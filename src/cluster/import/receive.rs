@@ -96,16 +96,8 @@ fn receive_into_files(
     let Some(imp) = ssts.get_mut(&id) else {
         unreachable!("inserted above");
     };
-    let done = imp.received();
-    if chunk.sequence <= done {
+    if !super::apply::is_next(imp.received(), chunk.sequence)? {
         return Ok(Applied::Duplicate);
-    }
-    if chunk.sequence != done + 1 {
-        return Err(ApplyError::OutOfOrder {
-            expected: done + 1,
-            got: chunk.sequence,
-        }
-        .into());
     }
     let records = match imp.append(
         storage,
