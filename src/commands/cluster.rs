@@ -10,7 +10,7 @@ use super::args::{int, is, lower, text};
 use super::error::{CmdError, CmdResult};
 use super::Ctx;
 use crate::cluster::import::{ImportState, LastImport};
-use crate::cluster::migrate::job::{JobState, MigrationStatus};
+use crate::cluster::migrate::status::{JobState, MigrationStatus};
 use crate::cluster::slot::{key_slot, SLOT_COUNT};
 use crate::cluster::state::ClusterState;
 use crate::cluster::topology::{
@@ -32,7 +32,7 @@ pub fn disabled() -> CmdError {
 }
 
 fn cluster_state<'a>(ctx: &Ctx<'a>) -> Result<&'a RwLock<ClusterState>, CmdError> {
-    ctx.server.cluster.as_ref().ok_or_else(disabled)
+    ctx.server.cluster.as_deref().ok_or_else(disabled)
 }
 
 /// CLUSTER NODES/SLOTS/SHARDS/INFO before any topology (kvrocks's error).
@@ -142,7 +142,7 @@ pub fn clusterx(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             // The pushed topology settles open imports and hand-offs whose
             // outcome stayed unknown.
             super::slotmigrate::settle_after_push(ctx)?;
-            crate::cluster::migrate::job::settle_after_push(ctx.server);
+            crate::cluster::migrate::handoff::settle_after_push(&ctx.server.node);
             Ok(Reply::ok())
         }
         "setslot" => {

@@ -19,7 +19,8 @@ use crate::cluster::import::validate::{CfMap, SlotScope};
 use crate::cluster::import::{memory, ImportJob, ImportMode};
 use crate::cluster::migrate::by_command;
 use crate::cluster::migrate::frame::{self, FrameError, HEADER_LEN};
-use crate::cluster::migrate::job::{self, JobState, MigrationStatus};
+use crate::cluster::migrate::job;
+use crate::cluster::migrate::status::{JobState, MigrationStatus};
 use crate::cluster::topology::parse_slot_range;
 use crate::protocol::Reply;
 
@@ -105,7 +106,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         // A stopped per-key job whose keys are partly on the destination:
         // a new job would make the destination drop them.
-        if let Some(id) = by_command::unfinished_overlap(ctx.server, first, last) {
+        if let Some(id) = by_command::unfinished_overlap(&ctx.server.node, first, last) {
             return Err(CmdError::err(format!(
                 "per-key migration job {id} of these slots is unfinished; restart this node to resume it"
             )));
@@ -116,11 +117,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         });
         jobs.push(status.clone());
     }
-    let server = ctx
-        .server
-        .arc()
-        .ok_or_else(|| CmdError::err("server is shutting down"))?;
-    job::spawn(server, status.clone(), None)
+    job::spawn(ctx.server.node.clone(), status.clone(), None)
         .map_err(|e| CmdError::err(format!("cannot start the migration thread: {e}")))?;
     if !sync {
         return Ok(Reply::ok());

@@ -19,6 +19,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::cluster::gates::SlotGates;
+use crate::cluster::import::ImportRegistry;
+use crate::cluster::node::{Migrations, NodeHandle};
 use crate::cluster::state::ClusterState;
 use crate::commands::CommandTable;
 use crate::config::Config;
@@ -100,9 +103,9 @@ impl HotSettings {
 /// Everything the connections share.
 pub struct Server {
     /// The storage engine.
-    pub storage: Storage,
+    pub storage: Arc<Storage>,
     /// The configuration in force.
-    pub config: RwLock<Config>,
+    pub config: Arc<RwLock<Config>>,
     /// Cached hot settings.
     pub hot: HotSettings,
     /// The command table (with renames applied).
@@ -123,18 +126,20 @@ pub struct Server {
     /// transaction's commands run with nothing interleaved.
     pub txn_lock: RwLock<()>,
     /// Cluster state, present when `cluster-enabled yes`.
-    pub cluster: Option<RwLock<ClusterState>>,
+    pub cluster: Option<Arc<RwLock<ClusterState>>>,
     /// Per-slot gates that make MIGRATE atomic against writers.
-    pub slot_gates: crate::cluster::gates::SlotGates,
+    pub slot_gates: Arc<SlotGates>,
     /// Slot migration jobs started on this node (source side).
-    pub migrations: Mutex<Vec<std::sync::Arc<crate::cluster::migrate::job::MigrationStatus>>>,
+    pub migrations: Arc<Migrations>,
     /// Slot imports running on this node (destination side).
-    pub imports: crate::cluster::import::ImportRegistry,
+    pub imports: Arc<ImportRegistry>,
+    /// What slot migration and import use of this server (the fields
+    /// above, shared): handed down to them.
+    pub node: NodeHandle,
     /// CLIENT PAUSE state.
     pub pauses: pause::PauseTable,
     /// The threads that serve connections (`workers`).
     pub workers: workers::WorkerPools,
-    self_ref: std::sync::OnceLock<std::sync::Weak<Server>>,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -148,25 +153,28 @@ impl Server {
         let commands = CommandTable::new(&cfg.rename_commands);
         let (shutdown_tx, _) = watch::channel(false);
         let cluster = if cfg.bool("cluster-enabled") {
-            Some(RwLock::new(ClusterState::load(
+            Some(ClusterState::load(
                 std::path::Path::new(cfg.get("dir")),
                 cfg.bool("persist-cluster-nodes-enabled"),
-            )?))
+            )?)
         } else {
             None
         };
+        let port = cfg.int("port") as u16;
+        let config = Arc::new(RwLock::new(cfg));
+        let node = NodeHandle::new(storage, cluster, config.clone());
         Ok(Server {
             txn_lock: RwLock::new(()),
-            slot_gates: Default::default(),
-            migrations: Mutex::new(Vec::new()),
-            imports: Default::default(),
+            slot_gates: node.slot_gates.clone(),
+            migrations: node.migrations.clone(),
+            imports: node.imports.clone(),
             pauses: Default::default(),
             workers,
-            self_ref: std::sync::OnceLock::new(),
-            cluster,
-            storage,
-            port: cfg.int("port") as u16,
-            config: RwLock::new(cfg),
+            cluster: node.topology.clone(),
+            storage: node.storage.clone(),
+            node,
+            port,
+            config,
             hot,
             commands,
             clients: ClientRegistry::default(),
@@ -178,43 +186,17 @@ impl Server {
         })
     }
 
-    /// Remembers the `Arc` this server lives in, so commands can hand it
-    /// to background jobs.
-    pub fn set_self(self: &Arc<Self>) {
-        let _ = self.self_ref.set(Arc::downgrade(self));
-    }
-
-    /// The `Arc` this server lives in (after [`Server::set_self`]).
-    pub fn arc(&self) -> Option<Arc<Server>> {
-        self.self_ref.get().and_then(|w| w.upgrade())
-    }
-
     /// The key prefixes of every namespace this node knows (the default
     /// one is empty), sorted: what a slot range covers.
     pub fn namespace_prefixes(&self) -> Vec<Vec<u8>> {
-        let mut out: Vec<Vec<u8>> = vec![Vec::new()];
-        out.extend(
-            self.config
-                .read()
-                .namespaces
-                .keys()
-                .map(|n| n.as_bytes().to_vec()),
-        );
-        out.sort();
-        out.dedup();
-        out
+        self.node.settings.namespace_prefixes()
     }
 
     /// The password this node presents to other nodes of the cluster
     /// (slot migration links and requests): `masterauth`, else
     /// `requirepass`; none when both are empty.
     pub fn peer_password(&self) -> Option<String> {
-        let cfg = self.config.read();
-        let password = [cfg.get("masterauth"), cfg.get("requirepass")]
-            .into_iter()
-            .find(|p| !p.is_empty())
-            .map(str::to_string);
-        password
+        self.node.settings.peer_password()
     }
 
     /// Starts a graceful shutdown (SHUTDOWN, SIGTERM, SIGINT).
@@ -236,10 +218,9 @@ impl Server {
 /// Binds the listeners, serves until shutdown, then drains connections and
 /// flushes storage.
 pub async fn run(server: Arc<Server>) -> Result<(), ServerError> {
-    server.set_self();
     // Before any client is accepted: a job caught in its cut-over must
     // pause its slots first.
-    crate::cluster::migrate::job::resume_all(&server);
+    crate::cluster::migrate::resume::resume_all(&server.node);
     let binds = server.config.read().binds();
     let mut listeners = Vec::new();
     for addr in binds {

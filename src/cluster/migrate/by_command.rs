@@ -25,12 +25,12 @@ use redis_protocol::resp2::types::OwnedFrame;
 use rocksdb::WriteBatch;
 
 use super::frame::Phase;
-use super::job::{JobError, JobState, MigrationStatus};
 use super::key_parts;
 use super::link::Link;
 use super::record::{JobRecord, Stage};
+use super::status::{JobError, JobState, MigrationStatus};
+use crate::cluster::node::NodeHandle;
 use crate::cluster::peer::encode_command;
-use crate::server::Server;
 use crate::storage::metadata::Composite;
 use crate::types::Db;
 
@@ -75,8 +75,8 @@ pub fn record(status: &MigrationStatus, stage: Stage) -> JobRecord {
 /// Marks the slots of a persisted per-key job MIGRATING again (start-up,
 /// before clients are accepted): keys it already moved are reached
 /// through ASK while it resumes.
-pub fn restore_marks(server: &Server, record: &JobRecord) {
-    if let Some(cluster) = server.cluster.as_ref() {
+pub fn restore_marks(node: &NodeHandle, record: &JobRecord) {
+    if let Some(cluster) = node.topology.as_ref() {
         let mut state = cluster.write();
         for s in record.first..=record.last {
             state.migrating.insert(s, record.dst_id.clone());
@@ -88,8 +88,8 @@ pub fn restore_marks(server: &Server, record: &JobRecord) {
 /// destination: a resumed per-key job cannot give up on a destination it
 /// does not know yet (with `persist-cluster-nodes-enabled no` the
 /// controller sets both again after a restart), as its keys are there.
-pub fn wait_for_destination(server: &Server, status: &MigrationStatus) {
-    let Some(cluster) = server.cluster.as_ref() else {
+pub fn wait_for_destination(node: &NodeHandle, status: &MigrationStatus) {
+    let Some(cluster) = node.topology.as_ref() else {
         return;
     };
     let mut logged = false;
@@ -117,8 +117,8 @@ pub fn wait_for_destination(server: &Server, status: &MigrationStatus) {
 /// dropping the destination's copy: once its slots are MIGRATING (its
 /// record is saved first), keys may be on the destination, moved or
 /// written there by clients sent with ASK.
-pub fn keeps_state_on_failure(server: &Server, status: &MigrationStatus) -> bool {
-    JobRecord::load_all(&server.storage)
+pub fn keeps_state_on_failure(node: &NodeHandle, status: &MigrationStatus) -> bool {
+    JobRecord::load_all(&node.storage)
         .map(|all| all.iter().any(|r| r.job_id == status.job_id && r.per_key))
         .unwrap_or(true)
 }
@@ -126,8 +126,8 @@ pub fn keeps_state_on_failure(server: &Server, status: &MigrationStatus) -> bool
 /// The unfinished per-key job (persisted, not running) whose slots
 /// overlap `[first, last]`, if any: a new job for them would make the
 /// destination drop the keys that job already moved.
-pub fn unfinished_overlap(server: &Server, first: u16, last: u16) -> Option<u64> {
-    JobRecord::load_all(&server.storage)
+pub fn unfinished_overlap(node: &NodeHandle, first: u16, last: u16) -> Option<u64> {
+    JobRecord::load_all(&node.storage)
         .ok()?
         .into_iter()
         .find(|r| r.per_key && r.first <= last && first <= r.last)
@@ -176,11 +176,11 @@ fn reopen(
 /// Starts (or resumes) a per-key job's copy: saves its record, then marks
 /// its slots MIGRATING and saves the marks in nodes.conf, before any key
 /// moves.
-pub fn begin(server: &Server, status: &MigrationStatus) -> Result<(), JobError> {
+pub fn begin(node: &NodeHandle, status: &MigrationStatus) -> Result<(), JobError> {
     record(status, Stage::Copying)
-        .save(&server.storage)
+        .save(&node.storage)
         .map_err(|e| JobError::Storage(e.to_string()))?;
-    if let Some(cluster) = server.cluster.as_ref() {
+    if let Some(cluster) = node.topology.as_ref() {
         let mut state = cluster.write();
         for s in status.first..=status.last {
             state.migrating.insert(s, status.dst_id.clone());
@@ -205,7 +205,7 @@ pub fn begin(server: &Server, status: &MigrationStatus) -> Result<(), JobError> 
 /// marks stay until the hand-off moves the slots (reads of moved keys
 /// keep being sent to the destination during the cut-over too).
 pub fn copy_keys(
-    server: &Server,
+    node: &NodeHandle,
     status: &MigrationStatus,
     link: &mut Link,
     paused: bool,
@@ -216,7 +216,7 @@ pub fn copy_keys(
             // the job like for any job with data there: a re-announcement
             // after it restarted is then a resumed job, not a new one
             // whose leftovers are to be dropped.
-            let settings = super::job::link_settings(server);
+            let settings = node.settings.link();
             link.send(
                 status,
                 &settings,
@@ -226,11 +226,11 @@ pub fn copy_keys(
             )?;
             link.drain(status, &settings)?;
         }
-        begin(server, status)?;
+        begin(node, status)?;
     }
     // Every key of the slots is read once: through the block cache, that
     // would grow this process by the cache's size.
-    let db = Db::new(&server.storage, b"", usize::MAX).cold();
+    let db = Db::new(&node.storage, b"", usize::MAX).cold();
     let mut out = Vec::new();
     for slot in status.first..=status.last {
         // Resume after the last key moved: re-reading from the slot's
@@ -244,15 +244,11 @@ pub fn copy_keys(
         loop {
             ignore_cancel(status);
             if owed > 0 {
-                let rate = server
-                    .config
-                    .read()
-                    .int("migrate-batch-rate-limit-mb")
-                    .max(0) as u64;
+                let rate = node.settings.int("migrate-batch-rate-limit-mb").max(0) as u64;
                 link.pace(owed, rate << 20);
                 owed = 0;
             }
-            let gate = (!paused).then(|| server.slot_gates.write_many(&[slot]));
+            let gate = (!paused).then(|| node.slot_gates.write_many(&[slot]));
             let keys = db
                 .keys_in_slot_after(slot, after.as_deref(), KEYS_PER_BATCH)
                 .map_err(|e| JobError::Storage(e.to_string()))?;

@@ -7,8 +7,8 @@
 
 use redis_protocol::resp2::types::OwnedFrame;
 
-use super::job::JobError;
 use super::link::Link;
+use super::status::JobError;
 use crate::cluster::peer::encode_command;
 use crate::storage::metadata::Composite;
 use crate::types::{Db, TypeError};

@@ -16,7 +16,7 @@ use redis_protocol::resp2::types::OwnedFrame;
 use rocksdb::WriteBatch;
 
 use super::frame::{self, ChunkId, Phase};
-use super::job::{JobError, MigrationStatus};
+use super::status::{JobError, MigrationStatus};
 use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
 
 /// How often, and how patiently, a broken link is re-established.

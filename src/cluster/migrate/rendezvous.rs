@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::job::{JobError, MigrationStatus};
+use super::status::{JobError, MigrationStatus};
 
 /// How often a waiting stream looks at the job's cancel flag.
 const CHECK_EVERY: Duration = Duration::from_millis(100);
