@@ -106,7 +106,7 @@ pub static KEYS: &[KeyDef] = &[
     key("db-name", "change.me.db", Kind::Str, false),
     key("slowlog-log-slower-than", "100000", int(-1, i64::MAX), true),
     key("slowlog-max-len", "128", int(0, I32), true),
-    key("rocksdb.write_buffer_size", "64", int(1, 4096), false),
+    key("rocksdb.write_buffer_size", "16", int(1, 4096), false),
     key("rocksdb.max_write_buffer_number", "4", int(1, 256), false),
     key("rocksdb.max_open_files", "8096", int(-1, I32), false),
     key("rocksdb.block_cache_size", "256", int(0, 1 << 20), false),

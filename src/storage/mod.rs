@@ -364,10 +364,8 @@ impl Storage {
 
     /// Writes a batch atomically; the metadata cache forgets what it wrote.
     pub fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
-        let mut opts = WriteOptions::default();
-        opts.set_sync(self.sync_writes.load(Ordering::Relaxed));
         let touched = self.metadata_touched(batch.data());
-        let result = self.db.write_opt(batch, &opts);
+        let result = self.write_uncached(batch, false);
         match touched {
             Touched::Nothing => {}
             Touched::Keys(keys, ends) => {
@@ -379,7 +377,19 @@ impl Storage {
             }
             Touched::Everything => self.meta_cache.clear(),
         }
-        Ok(result?)
+        result
+    }
+
+    /// Writes a batch without telling the metadata cache: the caller
+    /// does. `sorted` says the batch's keys are in order, so RocksDB can
+    /// keep its memtable insert position from one key to the next.
+    fn write_uncached(&self, batch: WriteBatch, sorted: bool) -> Result<(), StorageError> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(self.sync_writes.load(Ordering::Relaxed));
+        if sorted {
+            opts.set_memtable_insert_hint_per_batch(true);
+        }
+        Ok(self.db.write_opt(batch, &opts)?)
     }
 
     /// What a batch about to be written changes of the metadata cache.
