@@ -9,6 +9,7 @@ pub mod locks;
 pub mod meta_cache;
 pub mod metadata;
 pub mod records;
+mod snapshot_tick;
 pub mod stale_filter;
 pub mod subkeys;
 
@@ -208,6 +209,7 @@ impl Storage {
         ingest::clear_scratch(&path)?;
         let db = Box::new(DB::open_cf_descriptors(&db_opts, &path, descriptors)?);
         *filter_db.write() = Some(stale_filter::DbPtr(&*db as *const DB));
+        snapshot_tick::spawn(filter_db.clone());
         let seed = crate::util::now_ms() << 11;
         let mut storage = Storage {
             db,
