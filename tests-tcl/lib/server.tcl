@@ -30,12 +30,19 @@ namespace eval harness {
     variable block_error ""
 }
 
+# A process is gone when none of its threads runs any more: after kill -9
+# the main thread turns zombie first, while the others are still closing
+# the process's files (its listening socket, the database lock).
 proc harness::proc_alive {pid} {
-    if {[catch {open /proc/$pid/stat r} f]} { return 0 }
-    set data [read $f]
-    close $f
-    if {[regexp {\) (\S)} $data -> st] && $st in {Z X}} { return 0 }
-    return 1
+    set tasks [glob -nocomplain /proc/$pid/task/*]
+    if {[llength $tasks] == 0} { set tasks [list /proc/$pid] }
+    foreach t $tasks {
+        if {[catch {open $t/stat r} f]} continue
+        set data [read $f]
+        close $f
+        if {[regexp {\) (\S)} $data -> st] && $st ni {Z X}} { return 1 }
+    }
+    return 0
 }
 
 proc harness::port_is_free {port} {
