@@ -32,7 +32,7 @@ pub fn disabled() -> CmdError {
 }
 
 fn cluster_state<'a>(ctx: &Ctx<'a>) -> Result<&'a RwLock<ClusterState>, CmdError> {
-    ctx.server.cluster.as_deref().ok_or_else(disabled)
+    ctx.server.node.topology.as_deref().ok_or_else(disabled)
 }
 
 /// CLUSTER NODES/SLOTS/SHARDS/INFO before any topology (kvrocks's error).
@@ -589,8 +589,8 @@ pub fn cluster(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         "info" => {
             usage(args.len() == 2)?;
-            let jobs = ctx.server.migrations.lock().clone();
-            let last_import = ctx.server.imports.last();
+            let jobs = ctx.server.node.migrations.lock().clone();
+            let last_import = ctx.server.node.imports.last();
             let state = cluster.read();
             require_initialized(&state)?;
             Ok(Reply::Verbatim(cluster_info(&state, &jobs, last_import)))

@@ -13,7 +13,7 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
     ctx.server.hot.load(&cfg);
     match key {
         "persist-cluster-nodes-enabled" => {
-            if let Some(cluster) = &ctx.server.cluster {
+            if let Some(cluster) = &ctx.server.node.topology {
                 let on = cfg.bool("persist-cluster-nodes-enabled");
                 if let Err(e) = cluster.write().set_persist(on) {
                     tracing::error!("writing the cluster state failed: {}", e);
@@ -23,6 +23,7 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
         "rocksdb.compression" => {
             if let Err(e) = ctx
                 .server
+                .node
                 .storage
                 .set_compression(cfg.get("rocksdb.compression"))
             {
@@ -32,11 +33,13 @@ fn apply_runtime(ctx: &Ctx, key: &str) {
         "log-level" => crate::logging::set_level(cfg.get("log-level")),
         "metadata-cache-mb" => ctx
             .server
+            .node
             .storage
             .meta_cache()
             .set_capacity((cfg.int("metadata-cache-mb") as usize) << 20),
         "rocksdb.write_options.sync" => ctx
             .server
+            .node
             .storage
             .set_sync_writes(cfg.bool("rocksdb.write_options.sync")),
         "slowlog-max-len" => ctx

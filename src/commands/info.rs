@@ -130,7 +130,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 load(&st.keyspace_misses),
                 load(&st.error_replies),
             );
-            let cache = ctx.server.storage.meta_cache().counts();
+            let cache = ctx.server.node.storage.meta_cache().counts();
             let _ = write!(
                 out,
                 "metadata_cache_hits:{}\nmetadata_cache_misses:{}\nmetadata_cache_bytes:{}\n",
@@ -151,10 +151,10 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             );
         }
         "cluster" => {
-            let _ = writeln!(out, "cluster_enabled:{}", s.cluster.is_some() as u8);
+            let _ = writeln!(out, "cluster_enabled:{}", s.node.topology.is_some() as u8);
         }
         "migration" => {
-            for j in s.migrations.lock().iter() {
+            for j in s.node.migrations.lock().iter() {
                 let raw = j.raw_bytes.load(Ordering::Relaxed);
                 let wire = j.wire_bytes.load(Ordering::Relaxed);
                 let secs = j.started.elapsed().as_secs_f64().max(0.001);
@@ -182,7 +182,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                     j.inflight_bytes.load(Ordering::Relaxed),
                 );
             }
-            for (id, imp) in s.imports.all() {
+            for (id, imp) in s.node.imports.all() {
                 let _ = writeln!(
                     out,
                     "import_{}:slots={}-{},source={},state=importing,chunks={},mode={},ingested_files={}",
@@ -198,6 +198,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         }
         "keyspace" => {
             let estimate = s
+                .node
                 .storage
                 .property_int(Cf::Metadata, "rocksdb.estimate-num-keys")
                 .unwrap_or(0);
@@ -215,7 +216,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             }
         }
         "rocksdb" => {
-            let totals = s.storage.op_totals();
+            let totals = s.node.storage.op_totals();
             let rates = s.stats.storage_rates(totals);
             let _ = write!(
                 out,
@@ -238,7 +239,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                     "rocksdb.num-running-flushes",
                     "rocksdb.block-cache-usage",
                 ] {
-                    let v = s.storage.property_int(cf, prop).unwrap_or(0);
+                    let v = s.node.storage.property_int(cf, prop).unwrap_or(0);
                     let field = prop.trim_start_matches("rocksdb.").replace('-', "_");
                     let _ = writeln!(out, "{}[{}]:{}", field, cf.name(), v);
                 }

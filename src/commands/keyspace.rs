@@ -294,7 +294,7 @@ pub fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]: every namespace (administrator only).
 pub fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     parse_flush_mode(args)?;
-    flush_all(&ctx.server.storage)?;
+    flush_all(&ctx.server.node.storage)?;
     Ok(Reply::ok())
 }
 

@@ -156,7 +156,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let req = parse_migrate(args)?;
     // Writers of these slots wait until the keys are copied and deleted.
     let slots: Vec<u16> = req.keys.iter().map(|k| key_slot(k)).collect();
-    let _gates = ctx.server.slot_gates.write_many(&slots);
+    let _gates = ctx.server.node.slot_gates.write_many(&slots);
     let db = ctx.db();
     let mut payloads = Vec::new();
     let mut big = Vec::new();
@@ -212,7 +212,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
     }
     // A cluster node needs ASKING for a slot it is importing.
-    let asking = ctx.server.cluster.is_some();
+    let asking = ctx.server.node.topology.is_some();
     for (key, meta) in &big {
         match send_big_key(&db, &mut peer, key, meta, req.replace, asking, now)? {
             Some(e) => {

@@ -242,7 +242,7 @@ impl Ctx<'_> {
     /// The calling client's view of the data (its namespace).
     pub fn db(&self) -> Db<'_> {
         Db::new(
-            &self.server.storage,
+            &self.server.node.storage,
             &self.session.namespace,
             self.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize,
         )
@@ -254,12 +254,12 @@ impl Ctx<'_> {
     /// could land after MIGRATE copied its slot: slot gates only cover
     /// execution).
     pub fn folding(&mut self) -> Option<(Db<'_>, &mut FoldedWrites)> {
-        if self.server.cluster.is_some() {
+        if self.server.node.topology.is_some() {
             return None;
         }
         let max_len = self.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize;
         let session = &mut *self.session;
-        let db = Db::new(&self.server.storage, &session.namespace, max_len);
+        let db = Db::new(&self.server.node.storage, &session.namespace, max_len);
         Some((db, &mut session.folded))
     }
 
@@ -271,7 +271,7 @@ impl Ctx<'_> {
             .hot
             .txn_context
             .load(Ordering::Relaxed)
-            .then(|| self.server.storage.snapshot())
+            .then(|| self.server.node.storage.snapshot())
     }
 
     /// Counts a keyspace hit or miss for INFO.
@@ -360,7 +360,7 @@ pub(crate) fn run(
 ) -> Reply {
     // Anything but a foldable write sees (and waits for) the connection's
     // folded writes first, so it never waits on its own key locks.
-    if !spec.has(flags::FOLDABLE) && !session.apply_folded(&server.storage) {
+    if !spec.has(flags::FOLDABLE) && !session.apply_folded(&server.node.storage) {
         return Reply::Error("ERR storage error while applying pipelined writes".into());
     }
     session.shared.last_cmd.store(index, Ordering::Relaxed);
@@ -431,7 +431,7 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
         return Reply::Status("QUEUED".into());
     }
     if spec.has(flags::EXCLUSIVE) {
-        if !session.apply_folded(&server.storage) {
+        if !session.apply_folded(&server.node.storage) {
             return Reply::Error("ERR storage error while applying pipelined writes".into());
         }
         let _exclusive = server.txn_lock.write();
@@ -442,7 +442,7 @@ pub fn execute(server: &Server, session: &mut Session, args: Vec<Bytes>) -> Repl
     let _shared = match server.txn_lock.try_read() {
         Some(g) => g,
         None => {
-            if !session.apply_folded(&server.storage) {
+            if !session.apply_folded(&server.node.storage) {
                 return Reply::Error("ERR storage error while applying pipelined writes".into());
             }
             server.txn_lock.read()
@@ -461,13 +461,14 @@ pub(crate) fn route<'s>(
     args: &[Bytes],
     asking: bool,
 ) -> Result<Option<parking_lot::RwLockReadGuard<'s, ()>>, String> {
-    if server.cluster.is_none() {
+    if server.node.topology.is_none() {
         return Ok(None);
     }
     let Some(&first) = spec.key_indexes(args).first() else {
         return Ok(None);
     };
     let gate = server
+        .node
         .slot_gates
         .read(crate::cluster::slot::key_slot(&args[first]));
     check_route(server, session, spec, args, asking)?;
@@ -483,7 +484,7 @@ pub(crate) fn check_route(
     args: &[Bytes],
     asking: bool,
 ) -> Result<(), String> {
-    let Some(cluster) = server.cluster.as_ref() else {
+    let Some(cluster) = server.node.topology.as_ref() else {
         return Ok(());
     };
     let positions = spec.key_indexes(args);
@@ -492,7 +493,7 @@ pub(crate) fn check_route(
     };
     let keys: Vec<&[u8]> = positions.iter().map(|&i| &args[i][..]).collect();
     let state = cluster.read();
-    let db = Db::new(&server.storage, &session.namespace, 0);
+    let db = Db::new(&server.node.storage, &session.namespace, 0);
     let write = spec.has(flags::WRITE);
     let decision = crate::cluster::routing::route(&state, &keys, asking, write, || {
         db.exists(&keys).map(|n| n as usize).unwrap_or(0)
@@ -504,16 +505,21 @@ pub(crate) fn check_route(
     if asking && !state.owns(slot) {
         // An ASKING command into an importing slot: the per-key
         // path's sign that its import is alive.
-        server.imports.touch_slot(slot);
+        server.node.imports.touch_slot(slot);
         if write {
             // Its writes are imported data: they count towards the
             // import's flush policy and wait for flushes like chunks do.
             drop(state);
             let limit = import::memory::flush_limit(&server.config.read());
             let bytes = args.iter().map(|a| a.len() as u64).sum();
-            import::memory::wait_for_flushes(&server.storage, limit)
+            import::memory::wait_for_flushes(&server.node.storage, limit)
                 .and_then(|_| {
-                    import::memory::note_imported(&server.imports, &server.storage, bytes, limit)
+                    import::memory::note_imported(
+                        &server.node.imports,
+                        &server.node.storage,
+                        bytes,
+                        limit,
+                    )
                 })
                 .map_err(|e| format!("ERR {e}"))?;
         }

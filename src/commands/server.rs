@@ -131,6 +131,6 @@ pub fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 
 /// COMPACT (kvrocks): compacts every column family.
 pub fn compact(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
-    ctx.server.storage.compact_all();
+    ctx.server.node.storage.compact_all();
     Ok(Reply::ok())
 }

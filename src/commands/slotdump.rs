@@ -43,7 +43,7 @@ pub fn slotdump(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         },
         None => 64 << 10,
     };
-    let storage = &ctx.server.storage;
+    let storage = &ctx.server.node.storage;
     let mut reader = SnapshotReader::new(storage, namespaces.clone(), first, last, position);
     let mut batch = WriteBatch::default();
     while !reader.finished() && batch.is_empty() {

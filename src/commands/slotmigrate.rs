@@ -47,7 +47,7 @@ fn cluster_err() -> CmdError {
 
 /// CLUSTERX MIGRATE <slot|a-b> <dst-node-id> [async|sync [timeout-seconds]]
 pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    let cluster = ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
     if args.len() < 4 || args.len() > 6 {
         return Err(CmdError::err(super::cluster::CLUSTERX_USAGE));
     }
@@ -93,7 +93,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     refuse_per_key_with_namespaces(ctx, first, last)?;
     let status = Arc::new(MigrationStatus::new(new_job_id(first), first, last, dst));
     {
-        let mut jobs = ctx.server.migrations.lock();
+        let mut jobs = ctx.server.node.migrations.lock();
         let busy = jobs.iter().any(|j| {
             !matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))
                 && j.first <= last
@@ -144,7 +144,7 @@ fn refuse_per_key_with_namespaces(ctx: &Ctx, first: u16, last: u16) -> Result<()
     let namespaces: Vec<String> = cfg.namespaces.keys().cloned().collect();
     drop(cfg);
     for ns in &namespaces {
-        let db = crate::types::Db::new(&ctx.server.storage, ns.as_bytes(), 0);
+        let db = crate::types::Db::new(&ctx.server.node.storage, ns.as_bytes(), 0);
         for slot in first..=last {
             if !db.keys_in_slot(slot, 1)?.is_empty() {
                 return Err(CmdError::err(format!(
@@ -176,7 +176,7 @@ fn parse_cf_map(text: &str) -> Result<CfMap, CmdError> {
 /// announces a job, or one of its parallel streams (stream 0 first: it
 /// makes the job known), and replies with that stream's checkpoint.
 pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    let cluster = ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
     if args.len() != 7 && args.len() != 8 {
         return Err(CmdError::Arity("clusterx|import".into()));
     }
@@ -203,7 +203,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         Ok(())
     };
     owns_any(&cluster.read())?;
-    for (old_id, old) in ctx.server.imports.all() {
+    for (old_id, old) in ctx.server.node.imports.all() {
         let overlaps = old.scope.first <= last && first <= old.scope.last;
         if old_id != job_id && overlaps {
             drop_import(ctx, old_id, &old)?;
@@ -214,8 +214,13 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     // so the checkpoint reported covers every chunk it acknowledged. A
     // refused ingest makes it a write job; the older checkpoint is then
     // what the source continues from.
-    let _ = receive::seal(&ctx.server.imports, &ctx.server.storage, job_id, stream);
-    let known = load_checkpoint(&ctx.server.storage, job_id, 0)?.is_some();
+    let _ = receive::seal(
+        &ctx.server.node.imports,
+        &ctx.server.node.storage,
+        job_id,
+        stream,
+    );
+    let known = load_checkpoint(&ctx.server.node.storage, job_id, 0)?.is_some();
     if stream > 0 && !known {
         return Err(CmdError::err(format!(
             "stream {stream} of job {job_id} announced before the job"
@@ -226,14 +231,14 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         // owns none of them) is a leftover of an earlier job whose abort
         // never arrived, and must not come back with this one.
         clear_slot_data(ctx, first, last)?;
-        open_checkpoint(&ctx.server.storage, job_id, 0)?;
+        open_checkpoint(&ctx.server.node.storage, job_id, 0)?;
     }
     {
         // Registered and marked under the topology lock, so a topology
         // push sees both or neither.
         let mut state = cluster.write();
         owns_any(&state)?;
-        ctx.server.imports.start(
+        ctx.server.node.imports.start(
             job_id,
             ImportJob {
                 scope: SlotScope { first, last },
@@ -250,10 +255,10 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let _ = state.save();
     }
-    let cp = match load_checkpoint(&ctx.server.storage, job_id, stream)? {
+    let cp = match load_checkpoint(&ctx.server.node.storage, job_id, stream)? {
         Some(cp) => cp,
         None => {
-            open_checkpoint(&ctx.server.storage, job_id, stream)?;
+            open_checkpoint(&ctx.server.node.storage, job_id, stream)?;
             Default::default()
         }
     };
@@ -287,7 +292,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let max = ctx.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize;
     let header = frame::decode_header(&hb, max)
         .map_err(|e| CmdError::Other(format!("CHUNKREJECTED {e}")))?;
-    let Some(job) = ctx.server.imports.get(header.job_id) else {
+    let Some(job) = ctx.server.node.imports.get(header.job_id) else {
         return Err(CmdError::Other(format!(
             "CHUNKREJECTED unknown job {}",
             header.job_id
@@ -327,8 +332,8 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     let snapshot = header.phase == frame::Phase::Snapshot;
     let received = receive::receive(
-        &ctx.server.imports,
-        &ctx.server.storage,
+        &ctx.server.node.imports,
+        &ctx.server.node.storage,
         &job,
         snapshot,
         &incoming,
@@ -336,7 +341,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     );
     match received {
         Ok(Applied::Written(_)) => {
-            ctx.server.imports.count_chunk(header.job_id);
+            ctx.server.node.imports.count_chunk(header.job_id);
             Ok(Reply::Integer(header.sequence as i64))
         }
         Ok(Applied::Duplicate) => Ok(Reply::Integer(header.sequence as i64)),
@@ -366,18 +371,18 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// argument from an older source is ignored); replies with the version in
 /// force.
 pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    let cluster = ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
     if args.len() != 3 && args.len() != 4 {
         return Err(CmdError::Arity("clusterx|import-commit".into()));
     }
     let job_id = int(&args[2])? as u64;
-    let Some(job) = ctx.server.imports.get(job_id) else {
+    let Some(job) = ctx.server.node.imports.get(job_id) else {
         return Err(CmdError::err(format!("unknown import job {job_id}")));
     };
     // Every chunk was acknowledged and the source announced the job again
     // after its snapshot, so no SST file should be waiting; one that is
     // must be in the database before the slots are served.
-    if let Err(e) = receive::seal_all(&ctx.server.imports, &ctx.server.storage, job_id) {
+    if let Err(e) = receive::seal_all(&ctx.server.node.imports, &ctx.server.node.storage, job_id) {
         return Err(CmdError::Other(format!("CHUNKRESEND {e}")));
     }
     let mut state = cluster.write();
@@ -396,8 +401,8 @@ pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .save()
         .map_err(|e| CmdError::err(format!("failed to persist the cluster state: {e}")))?;
     drop(state);
-    ctx.server.imports.finish(job_id, true);
-    clear_checkpoint(&ctx.server.storage, job_id)?;
+    ctx.server.node.imports.finish(job_id, true);
+    clear_checkpoint(&ctx.server.node.storage, job_id)?;
     tracing::info!(
         "now serving slots {}-{} (job {}, topology version {} unchanged)",
         job.scope.first,
@@ -456,7 +461,7 @@ fn job_filter(args: &[Bytes]) -> Result<Option<u64>, CmdError> {
 /// CLUSTER MIGRATION IMPORT <a> <b> [<a> <b> ...] | STATUS [ID id | ALL]
 /// | CANCEL ID id | ALL (Redis 8.4 / Valkey 9 style, same engine).
 pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cluster = ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    let cluster = ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
     let Some(sub) = args.get(2) else {
         return Err(CmdError::Arity("cluster|migration".into()));
     };
@@ -464,13 +469,14 @@ pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         let filter = job_filter(&args[3..])?;
         let mut out: Vec<Reply> = ctx
             .server
+            .node
             .migrations
             .lock()
             .iter()
             .filter(|j| filter.is_none_or(|id| id == j.job_id))
             .map(|j| job_map(j))
             .collect();
-        for (id, imp) in ctx.server.imports.all() {
+        for (id, imp) in ctx.server.node.imports.all() {
             if filter.is_none_or(|f| f == id) {
                 out.push(Reply::Map(vec![
                     (Reply::bulk("id"), Reply::bulk(id.to_string())),
@@ -493,7 +499,7 @@ pub fn migration(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let filter = job_filter(&args[3..])?;
         let mut n = 0;
-        for j in ctx.server.migrations.lock().iter() {
+        for j in ctx.server.node.migrations.lock().iter() {
             if j.running() && filter.is_none_or(|id| id == j.job_id) {
                 j.cancel();
                 n += 1;
@@ -587,7 +593,7 @@ enum PushOutcome {
 /// [`PushOutcome`]), and IMPORTING marks no running import covers (left by
 /// a restart, or set by `CLUSTER SETSLOT IMPORTING`) are dropped.
 pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
-    let Some(cluster) = ctx.server.cluster.as_ref() else {
+    let Some(cluster) = ctx.server.node.topology.as_ref() else {
         return Ok(());
     };
     let idle_limit = Duration::from_secs(
@@ -600,7 +606,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
     let mut ended = Vec::new();
     {
         let mut state = cluster.write();
-        for (job_id, job) in ctx.server.imports.all() {
+        for (job_id, job) in ctx.server.node.imports.all() {
             let slots = job.scope.first..=job.scope.last;
             let with_source = slots
                 .clone()
@@ -628,7 +634,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
                     job.src_id
                 ),
             }
-            ctx.server.imports.finish(job_id, false);
+            ctx.server.node.imports.finish(job_id, false);
             for s in slots.clone() {
                 state.importing.remove(&s);
             }
@@ -637,7 +643,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
                 ended.push((job_id, elsewhere));
             }
         }
-        let imports = &ctx.server.imports;
+        let imports = &ctx.server.node.imports;
         state.importing.retain(|s, src| {
             let covered = imports.covers(*s);
             if !covered {
@@ -657,7 +663,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
         for s in elsewhere {
             clear_slot_data(ctx, s, s)?;
         }
-        clear_checkpoint(&ctx.server.storage, job_id)?;
+        clear_checkpoint(&ctx.server.node.storage, job_id)?;
     }
     Ok(())
 }
@@ -665,7 +671,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
 /// Deletes slots `first..=last` in every namespace this node knows.
 fn clear_slot_data(ctx: &Ctx, first: u16, last: u16) -> Result<(), CmdError> {
     for ns in &ctx.server.namespace_prefixes() {
-        ctx.server.storage.delete_data_range_if_any(
+        ctx.server.node.storage.delete_data_range_if_any(
             &crate::storage::keys::slot_prefix(ns, first),
             &crate::storage::keys::slot_prefix(ns, last + 1),
         )?;
@@ -677,15 +683,15 @@ fn clear_slot_data(ctx: &Ctx, first: u16, last: u16) -> Result<(), CmdError> {
 /// namespace this node knows, its checkpoint and its importing marks.
 fn drop_import(ctx: &Ctx, job_id: u64, job: &ImportJob) -> Result<(), CmdError> {
     clear_slot_data(ctx, job.scope.first, job.scope.last)?;
-    clear_checkpoint(&ctx.server.storage, job_id)?;
-    if let Some(cluster) = ctx.server.cluster.as_ref() {
+    clear_checkpoint(&ctx.server.node.storage, job_id)?;
+    if let Some(cluster) = ctx.server.node.topology.as_ref() {
         let mut state = cluster.write();
         for s in job.scope.first..=job.scope.last {
             state.importing.remove(&s);
         }
         let _ = state.save();
     }
-    ctx.server.imports.finish(job_id, false);
+    ctx.server.node.imports.finish(job_id, false);
     tracing::info!(
         "import job {} of slots {}-{} dropped with its partial data",
         job_id,
@@ -698,15 +704,15 @@ fn drop_import(ctx: &Ctx, job_id: u64, job: &ImportJob) -> Result<(), CmdError> 
 /// CLUSTERX IMPORT-ABORT <job-id>: the source gave up; drop the partial
 /// data of the job.
 pub fn import_abort(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    ctx.server.cluster.as_ref().ok_or_else(cluster_err)?;
+    ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
     if args.len() != 3 {
         return Err(CmdError::Arity("clusterx|import-abort".into()));
     }
     let job_id = int(&args[2])? as u64;
-    let Some(job) = ctx.server.imports.get(job_id) else {
+    let Some(job) = ctx.server.node.imports.get(job_id) else {
         // Not announced since this node started: only its checkpoint may
         // be left (its data goes when a job for the slots starts).
-        clear_checkpoint(&ctx.server.storage, job_id)?;
+        clear_checkpoint(&ctx.server.node.storage, job_id)?;
         return Ok(Reply::Integer(0));
     };
     drop_import(ctx, job_id, &job)?;

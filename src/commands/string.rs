@@ -158,7 +158,7 @@ pub fn set(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         return Ok(Reply::ok());
     }
     // Options that read the key see this connection's earlier writes.
-    if !ctx.session.apply_folded(&ctx.server.storage) {
+    if !ctx.session.apply_folded(&ctx.server.node.storage) {
         return Err(CmdError::err(
             "storage error while applying pipelined writes",
         ));

@@ -28,7 +28,7 @@ pub fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
 
 /// In cluster mode every key of a transaction must share one slot.
 fn spans_slots(ctx: &Ctx, queue: &[Vec<Bytes>]) -> bool {
-    if ctx.server.cluster.is_none() {
+    if ctx.server.node.topology.is_none() {
         return false;
     }
     let mut slot = None;
@@ -90,7 +90,7 @@ pub fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> CmdResult {
         };
         replies.push(super::run(ctx.server, ctx.session, index, spec, args));
     }
-    if !ctx.session.apply_folded(&ctx.server.storage) {
+    if !ctx.session.apply_folded(&ctx.server.node.storage) {
         return Err(CmdError::err(
             "storage error while applying the transaction",
         ));

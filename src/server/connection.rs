@@ -235,7 +235,7 @@ impl Connection {
 
     async fn flush(&mut self) -> Result<(), CloseReason> {
         // Folded writes are applied before any of their replies leave.
-        if !self.session.apply_folded(&self.server.storage) || self.session.write_failed {
+        if !self.session.apply_folded(&self.server.node.storage) || self.session.write_failed {
             return Err(CloseReason::WriteFailed);
         }
         if self.wbuf.is_empty() {

@@ -19,9 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::cluster::gates::SlotGates;
-use crate::cluster::import::ImportRegistry;
-use crate::cluster::node::{Migrations, NodeHandle};
+use crate::cluster::node::NodeHandle;
 use crate::cluster::state::ClusterState;
 use crate::commands::CommandTable;
 use crate::config::Config;
@@ -102,8 +100,6 @@ impl HotSettings {
 
 /// Everything the connections share.
 pub struct Server {
-    /// The storage engine.
-    pub storage: Arc<Storage>,
     /// The configuration in force.
     pub config: Arc<RwLock<Config>>,
     /// Cached hot settings.
@@ -125,16 +121,9 @@ pub struct Server {
     /// Held shared by every command and exclusively by EXEC, so a
     /// transaction's commands run with nothing interleaved.
     pub txn_lock: RwLock<()>,
-    /// Cluster state, present when `cluster-enabled yes`.
-    pub cluster: Option<Arc<RwLock<ClusterState>>>,
-    /// Per-slot gates that make MIGRATE atomic against writers.
-    pub slot_gates: Arc<SlotGates>,
-    /// Slot migration jobs started on this node (source side).
-    pub migrations: Arc<Migrations>,
-    /// Slot imports running on this node (destination side).
-    pub imports: Arc<ImportRegistry>,
-    /// What slot migration and import use of this server (the fields
-    /// above, shared): handed down to them.
+    /// The storage, cluster state, slot gates and migration and import
+    /// registries: what slot migration and import use, handed down to
+    /// them; the server reaches them through it too.
     pub node: NodeHandle,
     /// CLIENT PAUSE state.
     pub pauses: pause::PauseTable,
@@ -165,13 +154,8 @@ impl Server {
         let node = NodeHandle::new(storage, cluster, config.clone());
         Ok(Server {
             txn_lock: RwLock::new(()),
-            slot_gates: node.slot_gates.clone(),
-            migrations: node.migrations.clone(),
-            imports: node.imports.clone(),
             pauses: Default::default(),
             workers,
-            cluster: node.topology.clone(),
-            storage: node.storage.clone(),
             node,
             port,
             config,
@@ -261,7 +245,7 @@ pub async fn run(server: Arc<Server>) -> Result<(), ServerError> {
             server.clients.count()
         );
     }
-    server.storage.flush()?;
+    server.node.storage.flush()?;
     info!("storage flushed, bye");
     Ok(())
 }
