@@ -18,7 +18,7 @@ use std::ops::Range;
 
 use rocksdb::WriteBatch;
 
-use super::locks::OwnedKeyGuard;
+use super::locks::HeldStripes;
 use super::{Cf, Storage, StorageError};
 
 /// Most writes folded into one batch before it is applied.
@@ -35,7 +35,7 @@ pub struct FoldedWrites {
     /// Keys and values of `puts`, back to back.
     arena: Vec<u8>,
     puts: Vec<FoldedPut>,
-    guards: Vec<OwnedKeyGuard>,
+    guards: HeldStripes,
 }
 
 /// One put, its key and value in the arena.
@@ -86,13 +86,7 @@ impl Storage {
         if folded.is_full() {
             return false;
         }
-        match self.locks().try_lock_owned(lock_key) {
-            Some(guard) => {
-                folded.guards.push(guard);
-                true
-            }
-            None => false,
-        }
+        self.locks().try_hold(&mut folded.guards, lock_key)
     }
 
     /// Adds a put to `folded` whose key's stripe it already holds
@@ -143,7 +137,7 @@ impl Storage {
         folded.arena.clear();
         // An idle connection keeps only a small arena.
         folded.arena.shrink_to(KEPT_ARENA_BYTES);
-        folded.guards.clear();
+        folded.guards.release();
         result
     }
 }
