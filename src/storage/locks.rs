@@ -51,18 +51,9 @@ impl LockTable {
     }
 
     /// Takes a key's stripe into `held` without waiting; false when it is
-    /// busy (held by anyone, `held` included) or `held` holds stripes of
-    /// another table. Never blocking is what
+    /// busy (held by anyone, `held` included). Never blocking is what
     /// makes holding several of these deadlock-free.
     pub fn try_hold(&self, held: &mut HeldStripes, key: &[u8]) -> bool {
-        // Indexes into another table's stripes would release the wrong locks.
-        if held
-            .table
-            .as_ref()
-            .is_some_and(|t| !Arc::ptr_eq(t, &self.stripes))
-        {
-            return false;
-        }
         let i = stripe_of(key, self.stripes.len());
         let Some(guard) = self.stripes[i].try_lock() else {
             return false;
