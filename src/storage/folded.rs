@@ -18,7 +18,7 @@ use std::ops::Range;
 
 use rocksdb::WriteBatch;
 
-use super::locks::HeldStripes;
+use super::locks::OwnedKeyGuard;
 use super::{Cf, Storage, StorageError};
 
 /// Most writes folded into one batch before it is applied.
@@ -35,7 +35,7 @@ pub struct FoldedWrites {
     /// Keys and values of `puts`, back to back.
     arena: Vec<u8>,
     puts: Vec<FoldedPut>,
-    guards: HeldStripes,
+    guards: Vec<OwnedKeyGuard>,
 }
 
 /// One put, its key and value in the arena.
@@ -86,7 +86,13 @@ impl Storage {
         if folded.is_full() {
             return false;
         }
-        self.locks().try_hold(&mut folded.guards, lock_key)
+        match self.locks().try_lock_owned(lock_key) {
+            Some(guard) => {
+                folded.guards.push(guard);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Adds a put to `folded` whose key's stripe it already holds
@@ -137,7 +143,7 @@ impl Storage {
         folded.arena.clear();
         // An idle connection keeps only a small arena.
         folded.arena.shrink_to(KEPT_ARENA_BYTES);
-        folded.guards.release();
+        folded.guards.clear();
         result
     }
 }

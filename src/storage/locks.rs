@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{ArcMutexGuard, Mutex, MutexGuard, RawMutex};
 
 /// A fixed set of mutexes; a key maps to one stripe by hash.
 pub struct LockTable {
-    stripes: Arc<[Mutex<()>]>,
+    stripes: Box<[Arc<Mutex<()>>]>,
 }
 
 /// Guards held for a set of keys; released on drop.
@@ -15,14 +15,9 @@ pub struct KeyGuards<'a> {
     _guards: Vec<MutexGuard<'a, ()>>,
 }
 
-/// Stripes taken one by one without waiting and released together, so a
-/// connection can hold its keys until its folded write batch is applied,
-/// possibly by another thread. Released on drop.
-#[derive(Default)]
-pub struct HeldStripes {
-    table: Option<Arc<[Mutex<()>]>>,
-    held: Vec<u32>,
-}
+/// A stripe lock that is not tied to a borrow, so a connection can hold it
+/// until its folded write batch is applied.
+pub type OwnedKeyGuard = ArcMutexGuard<RawMutex, ()>;
 
 fn stripe_of(key: &[u8], n: usize) -> usize {
     (crate::util::fnv::hash(key) % n as u64) as usize
@@ -32,7 +27,7 @@ impl LockTable {
     /// Creates a table with `n` stripes.
     pub fn new(n: usize) -> Self {
         LockTable {
-            stripes: (0..n.max(1)).map(|_| Mutex::new(())).collect(),
+            stripes: (0..n.max(1)).map(|_| Arc::new(Mutex::new(()))).collect(),
         }
     }
 
@@ -50,50 +45,11 @@ impl LockTable {
         }
     }
 
-    /// Takes a key's stripe into `held` without waiting; false when it is
-    /// busy (held by anyone, `held` included). Never blocking is what
-    /// makes holding several of these deadlock-free.
-    pub fn try_hold(&self, held: &mut HeldStripes, key: &[u8]) -> bool {
-        let i = stripe_of(key, self.stripes.len());
-        let Some(guard) = self.stripes[i].try_lock() else {
-            return false;
-        };
-        // Unlocked in `HeldStripes::release`, from whichever thread.
-        std::mem::forget(guard);
-        if held.table.is_none() {
-            held.table = Some(self.stripes.clone());
-        }
-        held.held.push(i as u32);
-        true
-    }
-}
-
-impl HeldStripes {
-    /// How many stripes are held.
-    pub fn len(&self) -> usize {
-        self.held.len()
-    }
-
-    /// True when no stripe is held.
-    pub fn is_empty(&self) -> bool {
-        self.held.is_empty()
-    }
-
-    /// Releases every stripe held.
-    pub fn release(&mut self) {
-        if let Some(table) = &self.table {
-            for i in self.held.drain(..) {
-                // SAFETY: `try_hold` locked this stripe and forgot its
-                // guard, and only this entry releases it.
-                unsafe { table[i as usize].force_unlock() };
-            }
-        }
-    }
-}
-
-impl Drop for HeldStripes {
-    fn drop(&mut self) {
-        self.release();
+    /// Takes a key's stripe without waiting; `None` when it is held (by
+    /// anyone, the caller included). Never blocking is what makes holding
+    /// several of these deadlock-free.
+    pub fn try_lock_owned(&self, key: &[u8]) -> Option<OwnedKeyGuard> {
+        self.stripes[stripe_of(key, self.stripes.len())].try_lock_arc()
     }
 }
 
@@ -108,15 +64,11 @@ mod tests {
     }
 
     #[test]
-    fn held_stripe_excludes_others_until_released() {
+    fn owned_lock_excludes_others() {
         let t = LockTable::new(4);
-        let mut held = HeldStripes::default();
-        assert!(t.try_hold(&mut held, b"k"));
-        assert!(!t.try_hold(&mut HeldStripes::default(), b"k"));
-        assert!(!t.try_hold(&mut held, b"k"));
-        held.release();
-        assert!(t.try_hold(&mut held, b"k"));
-        drop(held);
-        let _g = t.lock(&[b"k"]);
+        let g = t.try_lock_owned(b"k").unwrap();
+        assert!(t.try_lock_owned(b"k").is_none());
+        drop(g);
+        assert!(t.try_lock_owned(b"k").is_some());
     }
 }

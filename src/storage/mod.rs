@@ -102,12 +102,6 @@ enum Touched {
 /// empties the cache instead of invalidating key by key.
 const MAX_INVALIDATED_KEYS: usize = 256;
 
-/// Stripes of the key lock table: many, since a stripe costs one byte and
-/// every pipelined write holds one until its batch is applied; with fewer,
-/// fifty clients pipelining sixteen writes each kept finding a stripe
-/// taken and fell back to writing one by one.
-const LOCK_STRIPES: usize = 1 << 16;
-
 /// Running totals of RocksDB operations since the database opened.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpTotals {
@@ -221,7 +215,7 @@ impl Storage {
             db,
             filter_db,
             path,
-            locks: LockTable::new(LOCK_STRIPES),
+            locks: LockTable::new(4096),
             sync_writes: AtomicBool::new(cfg.bool("rocksdb.write_options.sync")),
             version_counter: AtomicU64::new(seed),
             _cache: cache,
