@@ -176,7 +176,8 @@ fn parse_cf_map(text: &str) -> Result<CfMap, CmdError> {
 /// announces a job, or one of its parallel streams (stream 0 first: it
 /// makes the job known), and replies with that stream's checkpoint.
 pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cluster = ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
+    let node = &ctx.server.node;
+    let cluster = node.topology.as_ref().ok_or_else(cluster_err)?;
     if args.len() != 7 && args.len() != 8 {
         return Err(CmdError::Arity("clusterx|import".into()));
     }
@@ -203,7 +204,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         Ok(())
     };
     owns_any(&cluster.read())?;
-    for (old_id, old) in ctx.server.node.imports.all() {
+    for (old_id, old) in node.imports.all() {
         let overlaps = old.scope.first <= last && first <= old.scope.last;
         if old_id != job_id && overlaps {
             drop_import(ctx, old_id, &old)?;
@@ -214,13 +215,8 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     // so the checkpoint reported covers every chunk it acknowledged. A
     // refused ingest makes it a write job; the older checkpoint is then
     // what the source continues from.
-    let _ = receive::seal(
-        &ctx.server.node.imports,
-        &ctx.server.node.storage,
-        job_id,
-        stream,
-    );
-    let known = load_checkpoint(&ctx.server.node.storage, job_id, 0)?.is_some();
+    let _ = receive::seal(&node.imports, &node.storage, job_id, stream);
+    let known = load_checkpoint(&node.storage, job_id, 0)?.is_some();
     if stream > 0 && !known {
         return Err(CmdError::err(format!(
             "stream {stream} of job {job_id} announced before the job"
@@ -231,14 +227,14 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         // owns none of them) is a leftover of an earlier job whose abort
         // never arrived, and must not come back with this one.
         clear_slot_data(ctx, first, last)?;
-        open_checkpoint(&ctx.server.node.storage, job_id, 0)?;
+        open_checkpoint(&node.storage, job_id, 0)?;
     }
     {
         // Registered and marked under the topology lock, so a topology
         // push sees both or neither.
         let mut state = cluster.write();
         owns_any(&state)?;
-        ctx.server.node.imports.start(
+        node.imports.start(
             job_id,
             ImportJob {
                 scope: SlotScope { first, last },
@@ -255,10 +251,10 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let _ = state.save();
     }
-    let cp = match load_checkpoint(&ctx.server.node.storage, job_id, stream)? {
+    let cp = match load_checkpoint(&node.storage, job_id, stream)? {
         Some(cp) => cp,
         None => {
-            open_checkpoint(&ctx.server.node.storage, job_id, stream)?;
+            open_checkpoint(&node.storage, job_id, stream)?;
             Default::default()
         }
     };
@@ -278,6 +274,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// CLUSTERX CHUNK <frame> <source-position>: checks and applies one chunk;
 /// replies with its sequence.
 pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
+    let node = &ctx.server.node;
     if args.len() != 4 {
         return Err(CmdError::Arity("clusterx|chunk".into()));
     }
@@ -292,7 +289,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let max = ctx.server.hot.max_bulk_len.load(Ordering::Relaxed).max(0) as usize;
     let header = frame::decode_header(&hb, max)
         .map_err(|e| CmdError::Other(format!("CHUNKREJECTED {e}")))?;
-    let Some(job) = ctx.server.node.imports.get(header.job_id) else {
+    let Some(job) = node.imports.get(header.job_id) else {
         return Err(CmdError::Other(format!(
             "CHUNKREJECTED unknown job {}",
             header.job_id
@@ -332,8 +329,8 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     };
     let snapshot = header.phase == frame::Phase::Snapshot;
     let received = receive::receive(
-        &ctx.server.node.imports,
-        &ctx.server.node.storage,
+        &node.imports,
+        &node.storage,
         &job,
         snapshot,
         &incoming,
@@ -341,7 +338,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     );
     match received {
         Ok(Applied::Written(_)) => {
-            ctx.server.node.imports.count_chunk(header.job_id);
+            node.imports.count_chunk(header.job_id);
             Ok(Reply::Integer(header.sequence as i64))
         }
         Ok(Applied::Duplicate) => Ok(Reply::Integer(header.sequence as i64)),
@@ -371,18 +368,19 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
 /// argument from an older source is ignored); replies with the version in
 /// force.
 pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
-    let cluster = ctx.server.node.topology.as_ref().ok_or_else(cluster_err)?;
+    let node = &ctx.server.node;
+    let cluster = node.topology.as_ref().ok_or_else(cluster_err)?;
     if args.len() != 3 && args.len() != 4 {
         return Err(CmdError::Arity("clusterx|import-commit".into()));
     }
     let job_id = int(&args[2])? as u64;
-    let Some(job) = ctx.server.node.imports.get(job_id) else {
+    let Some(job) = node.imports.get(job_id) else {
         return Err(CmdError::err(format!("unknown import job {job_id}")));
     };
     // Every chunk was acknowledged and the source announced the job again
     // after its snapshot, so no SST file should be waiting; one that is
     // must be in the database before the slots are served.
-    if let Err(e) = receive::seal_all(&ctx.server.node.imports, &ctx.server.node.storage, job_id) {
+    if let Err(e) = receive::seal_all(&node.imports, &node.storage, job_id) {
         return Err(CmdError::Other(format!("CHUNKRESEND {e}")));
     }
     let mut state = cluster.write();
@@ -401,8 +399,8 @@ pub fn import_commit(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         .save()
         .map_err(|e| CmdError::err(format!("failed to persist the cluster state: {e}")))?;
     drop(state);
-    ctx.server.node.imports.finish(job_id, true);
-    clear_checkpoint(&ctx.server.node.storage, job_id)?;
+    node.imports.finish(job_id, true);
+    clear_checkpoint(&node.storage, job_id)?;
     tracing::info!(
         "now serving slots {}-{} (job {}, topology version {} unchanged)",
         job.scope.first,
@@ -593,7 +591,8 @@ enum PushOutcome {
 /// [`PushOutcome`]), and IMPORTING marks no running import covers (left by
 /// a restart, or set by `CLUSTER SETSLOT IMPORTING`) are dropped.
 pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
-    let Some(cluster) = ctx.server.node.topology.as_ref() else {
+    let node = &ctx.server.node;
+    let Some(cluster) = node.topology.as_ref() else {
         return Ok(());
     };
     let idle_limit = Duration::from_secs(
@@ -606,7 +605,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
     let mut ended = Vec::new();
     {
         let mut state = cluster.write();
-        for (job_id, job) in ctx.server.node.imports.all() {
+        for (job_id, job) in node.imports.all() {
             let slots = job.scope.first..=job.scope.last;
             let with_source = slots
                 .clone()
@@ -634,7 +633,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
                     job.src_id
                 ),
             }
-            ctx.server.node.imports.finish(job_id, false);
+            node.imports.finish(job_id, false);
             for s in slots.clone() {
                 state.importing.remove(&s);
             }
@@ -643,7 +642,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
                 ended.push((job_id, elsewhere));
             }
         }
-        let imports = &ctx.server.node.imports;
+        let imports = &node.imports;
         state.importing.retain(|s, src| {
             let covered = imports.covers(*s);
             if !covered {
@@ -663,7 +662,7 @@ pub fn settle_after_push(ctx: &Ctx) -> Result<(), CmdError> {
         for s in elsewhere {
             clear_slot_data(ctx, s, s)?;
         }
-        clear_checkpoint(&ctx.server.node.storage, job_id)?;
+        clear_checkpoint(&node.storage, job_id)?;
     }
     Ok(())
 }
