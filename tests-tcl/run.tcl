@@ -133,6 +133,9 @@ proc report {status file name reason ms} {
         fail {
             incr failed
             lappend failures "$rel: $name"
+            # The reason again in the summary, so a log cut to its tail
+            # still says why.
+            lappend failures {*}[lmap l [lrange [split $reason "\n"] 0 11] { string cat "      " $l }]
             puts "\[err\]: $name in $rel"
             foreach line [split $reason "\n"] { puts "    $line" }
         }
@@ -189,7 +192,7 @@ if {[llength $skipped]} {
     foreach s $skipped { puts "  $s" }
 }
 if {[llength $failures]} {
-    puts "Failed tests ([llength $failures]):"
+    puts "Failed tests ($failed):"
     foreach s $failures { puts "  $s" }
 }
 puts "Finished in $secs s"

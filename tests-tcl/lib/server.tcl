@@ -171,6 +171,20 @@ proc harness::stop_process {pid} {
     harness_unregister_pid $pid
 }
 
+# Delete a server's temp dir once its process is gone. A delete that races
+# with something still writing there is retried; one that keeps failing is
+# reported as a failure of its own, naming what was left, instead of
+# escaping as an error that ends the whole file.
+proc harness::remove_dir {dir pid} {
+    for {set attempt 0} {$attempt < 20} {incr attempt} {
+        if {![catch {file delete -force $dir} err]} return
+        after 100
+    }
+    set left [lrange [glob -nocomplain -directory $dir -tails *] 0 19]
+    harness_report fail $::harness(file) "server dir $dir is removed after the block" \
+        "$err\nserver pid $pid alive: [proc_alive $pid]\nleft in the dir: $left" 0
+}
+
 proc harness::top {} {
     variable servers
     if {[llength $servers] == 0} { error "no server running (use start_server)" }
@@ -287,7 +301,7 @@ proc start_server {opts body} {
                 catch {uplevel 1 $body}
             } finally {
                 set ::harness::block_error ""
-                if {!$::harness(keep_tmp)} { file delete -force $dir }
+                if {!$::harness(keep_tmp)} { harness::remove_dir $dir $state($sid,pid) }
             }
             return
         }
@@ -309,7 +323,7 @@ proc start_server {opts body} {
             harness::check_log $sid
             set ::harness::servers [lrange $::harness::servers 0 end-1]
             if {!$::harness(keep_tmp)} {
-                file delete -force $dir
+                harness::remove_dir $dir $state($sid,pid)
             } else {
                 puts "  (kept server dir $dir)"
             }
