@@ -108,6 +108,8 @@ fn a_destination_killed_between_an_ingest_and_its_checkpoint_resumes_intact() {
 
     let line = wait_job_end(&cl, 0);
     assert!(line.contains("state=success"), "{line}");
+    // Keys sent again after the rewind are not counted twice.
+    assert_eq!(field(&line, "keys"), 6000, "{line}");
     assert_moved_intact(&cl, 0, 1, slot, &before);
     assert_eq!(
         slot_dump(&cl, 1, slot, 1 << 20),

@@ -222,7 +222,8 @@ pub fn copy_keys(
                 &settings,
                 Phase::Snapshot,
                 WriteBatch::default(),
-                PER_KEY_POSITION.to_vec(),
+                0,
+                PER_KEY_POSITION,
             )?;
             link.drain(status, &settings)?;
         }

@@ -205,6 +205,9 @@ fn run_inner(
         Some(record) => record.per_key,
         None => node.settings.text("migrate-type") == "redis-command",
     };
+    if !per_key {
+        link.count_held(status);
+    }
     tracing::info!(
         "migration job {}: slots {}-{} to {} ({}{})",
         status.job_id,

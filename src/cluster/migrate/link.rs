@@ -16,7 +16,7 @@ use redis_protocol::resp2::types::OwnedFrame;
 use rocksdb::WriteBatch;
 
 use super::frame::{self, ChunkId, Phase};
-use super::status::{JobError, MigrationStatus};
+use super::status::{JobError, MigrationStatus, Tally};
 use crate::cluster::peer::{encode_command, PeerConnection, PeerError};
 
 /// How often, and how patiently, a broken link is re-established.
@@ -51,6 +51,48 @@ pub struct Announced {
     pub applied: u64,
     /// The source position stored with that chunk (empty = none).
     pub position: Vec<u8>,
+    /// What the stream had delivered up to that chunk, when the position
+    /// carried it (see [`with_tally`]).
+    pub tally: Option<Tally>,
+}
+
+/// Tag of a position that carries the stream's tally before the source
+/// position proper (which starts with `S` or `W`).
+const TALLY_TAG: u8 = b'T';
+
+/// Wraps a source position with the stream's tally up to its chunk: the
+/// destination stores positions without reading them, so its checkpoint
+/// hands back exactly what it holds, in keys and bytes too.
+fn with_tally(tally: Tally, position: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(25 + position.len());
+    out.push(TALLY_TAG);
+    for n in [tally.keys, tally.raw_bytes, tally.wire_bytes] {
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+    out.extend_from_slice(position);
+    out
+}
+
+/// Splits what [`with_tally`] wrote into the tally (chunks = `applied`)
+/// and the source position; a position without one comes back whole.
+fn split_tally(raw: Vec<u8>, applied: u64) -> (Option<Tally>, Vec<u8>) {
+    let field = |i: usize| {
+        raw.get(1 + 8 * i..9 + 8 * i)
+            .and_then(|r| r.try_into().ok())
+            .map(u64::from_be_bytes)
+    };
+    match (raw.first(), field(0), field(1), field(2)) {
+        (Some(&TALLY_TAG), Some(keys), Some(raw_bytes), Some(wire_bytes)) => (
+            Some(Tally {
+                keys,
+                raw_bytes,
+                wire_bytes,
+                chunks: applied,
+            }),
+            raw[25..].to_vec(),
+        ),
+        _ => (None, raw),
+    }
 }
 
 /// A chunk sent but not yet acknowledged, kept to be sent again. Its
@@ -213,6 +255,8 @@ pub struct Link {
     chunk_size: usize,
     password: Option<String>,
     probe: CompressionProbe,
+    /// What this stream delivered so far (see [`Tally`]).
+    tally: Tally,
 }
 
 impl Link {
@@ -256,10 +300,18 @@ impl Link {
             chunk_size,
             password,
             probe: CompressionProbe::default(),
+            tally: Tally::default(),
         };
         let announced = link.announce()?;
         link.next_seq = announced.applied + 1;
+        link.tally = announced.tally.unwrap_or_default();
         Ok((link, announced))
+    }
+
+    /// Counts what the destination already holds of this stream (from its
+    /// checkpoint) in the job's totals: called once a job's link is open.
+    pub fn count_held(&self, status: &MigrationStatus) {
+        status.set_stream_tally(self.stream, self.tally);
     }
 
     /// Sequence of the last chunk handed to the link.
@@ -279,10 +331,15 @@ impl Link {
         self.peer.send_raw(&cmd)?;
         match self.peer.read_reply()? {
             OwnedFrame::Array(items) => match items.as_slice() {
-                [OwnedFrame::Integer(n), OwnedFrame::BulkString(pos)] => Ok(Announced {
-                    applied: *n as u64,
-                    position: pos.clone(),
-                }),
+                [OwnedFrame::Integer(n), OwnedFrame::BulkString(pos)] => {
+                    let applied = *n as u64;
+                    let (tally, position) = split_tally(pos.clone(), applied);
+                    Ok(Announced {
+                        applied,
+                        position,
+                        tally,
+                    })
+                }
                 _ => Err(JobError::Refused("malformed IMPORT reply".into())),
             },
             OwnedFrame::Error(e) if e.contains("already the owner") => {
@@ -295,15 +352,17 @@ impl Link {
         }
     }
 
-    /// Sends one chunk, waiting for acknowledgements while the window is
-    /// full.
+    /// Sends one chunk holding `keys` keys (counted in the snapshot phase
+    /// only) and ending at source position `position`, waiting for
+    /// acknowledgements while the window is full.
     pub fn send(
         &mut self,
         status: &MigrationStatus,
         settings: &LinkSettings,
         phase: Phase,
         batch: WriteBatch,
-        position: Vec<u8>,
+        keys: u64,
+        position: &[u8],
     ) -> Result<(), JobError> {
         status.check_cancelled()?;
         let seq = self.next_seq;
@@ -332,10 +391,11 @@ impl Link {
         if throttled {
             self.chunk_size = (self.chunk_size * 3 / 4).max(settings.min_chunk);
         }
-        status
-            .raw_bytes
-            .fetch_add(raw_len as u64, Ordering::Relaxed);
-        status.wire_bytes.fetch_add(wire as u64, Ordering::Relaxed);
+        self.tally.keys += keys;
+        self.tally.raw_bytes += raw_len as u64;
+        self.tally.wire_bytes += wire as u64;
+        status.set_stream_tally(self.stream, self.tally);
+        let position = with_tally(self.tally, position);
         let chunk = InFlight {
             seq,
             header,
@@ -431,7 +491,6 @@ impl Link {
         match reply {
             OwnedFrame::Integer(n) if Some(n as u64) == front.map(|f| f.0) => {
                 self.retire_front(status);
-                status.chunks.fetch_add(1, Ordering::Relaxed);
                 if let Some((_, sent)) = front {
                     self.adapt(sent.elapsed(), throttled, settings);
                 }
@@ -485,7 +544,6 @@ impl Link {
             .is_some_and(|f| f.seq <= announced.applied)
         {
             self.retire_front(status);
-            status.chunks.fetch_add(1, Ordering::Relaxed);
         }
         if announced.applied < self.acknowledged_through() {
             return Err(JobError::Rewind(announced));
@@ -493,10 +551,12 @@ impl Link {
         self.resend_all(status)
     }
 
-    /// Forgets the oldest chunk in flight (acknowledged); its LZ4 buffer
-    /// is kept for a later chunk, up to a window's worth of them.
+    /// Forgets the oldest chunk in flight (acknowledged) and counts it;
+    /// its LZ4 buffer is kept for a later chunk, up to a window's worth.
     fn retire_front(&mut self, status: &MigrationStatus) {
         if let Some(mut f) = self.inflight.pop_front() {
+            self.tally.chunks = f.seq;
+            status.set_stream_tally(self.stream, self.tally);
             status
                 .inflight_bytes
                 .fetch_sub(f.held_bytes(), Ordering::Relaxed);
@@ -515,9 +575,21 @@ impl Link {
     }
 
     /// After a [`JobError::Rewind`]: forgets every chunk in flight; the
-    /// next chunk sent follows the destination's checkpoint.
+    /// next chunk sent follows the destination's checkpoint, and the
+    /// job's totals go back to what that checkpoint holds.
     /// The chunks sent again from there count as retransmits.
-    pub fn restart_after(&mut self, status: &MigrationStatus, applied: u64) {
+    pub fn restart_after(&mut self, status: &MigrationStatus, announced: &Announced) {
+        let applied = announced.applied;
+        self.tally = match announced.tally {
+            Some(t) => t,
+            None if applied == 0 => Tally::default(),
+            // A checkpoint without a tally: keys and bytes stay as counted.
+            None => Tally {
+                chunks: applied,
+                ..self.tally
+            },
+        };
+        status.set_stream_tally(self.stream, self.tally);
         let lost = (self.next_seq - 1).saturating_sub(applied);
         status.retransmits.fetch_add(lost, Ordering::Relaxed);
         for f in self.inflight.drain(..) {
@@ -618,6 +690,24 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_position_carries_the_tally_up_to_its_chunk() {
+        let tally = Tally {
+            keys: 7,
+            raw_bytes: 1 << 40,
+            wire_bytes: 5,
+            chunks: 0,
+        };
+        let wrapped = with_tally(tally, b"W\x00\x00\x00\x00\x00\x00\x00\x09");
+        let (back, position) = split_tally(wrapped, 3);
+        assert_eq!(back, Some(Tally { chunks: 3, ..tally }));
+        assert_eq!(position, b"W\x00\x00\x00\x00\x00\x00\x00\x09");
+        // Positions stored before tallies existed come back whole.
+        assert_eq!(split_tally(b"Sxy".to_vec(), 2), (None, b"Sxy".to_vec()));
+        assert_eq!(split_tally(b"T12".to_vec(), 2), (None, b"T12".to_vec()));
+        assert_eq!(split_tally(Vec::new(), 0), (None, Vec::new()));
+    }
 
     #[test]
     fn lz4_is_skipped_while_it_does_not_pay_and_tried_again() {

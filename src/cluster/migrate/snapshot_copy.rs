@@ -54,6 +54,7 @@ pub(super) fn copy_snapshot(
                     .spawn_scoped(scope, move || {
                         let result = (|| {
                             let (mut link, announced) = job.target.open(stream as u8)?;
+                            link.count_held(status);
                             let position = stream_position(&announced, job.namespaces)?;
                             run_stream(job, &mut link, plan, stream, position, Some(gate))
                         })();
@@ -125,7 +126,7 @@ fn run_stream(
                     stream,
                     announced.applied
                 );
-                link.restart_after(status, announced.applied);
+                link.restart_after(status, &announced);
                 position = stream_position(&announced, job.namespaces)?;
                 if passed_gate && position.cf_index == 0 {
                     return Err(JobError::CannotResume(
@@ -167,7 +168,6 @@ fn send_part(
         if st.records == 0 {
             continue;
         }
-        status.keys.fetch_add(st.keys as u64, Ordering::Relaxed);
         note_progress(status, stream, reader.progress());
         let sent_to = SourcePosition::from_snapshot(reader.position(), job.namespaces).encode();
         link.send(
@@ -175,7 +175,8 @@ fn send_part(
             &node.settings.link(),
             Phase::Snapshot,
             batch,
-            sent_to,
+            st.keys as u64,
+            &sent_to,
         )?;
         *position = reader.position().clone();
     }

@@ -86,6 +86,23 @@ pub enum JobError {
     StreamFailed,
 }
 
+/// What one stream of a job has delivered: keys and bytes up to its last
+/// chunk sent, chunks up to its last acknowledged. Stored per stream
+/// as absolute figures, so setting it again after a rewind or a resume
+/// (from the destination's checkpoint) corrects the job's totals instead
+/// of counting re-sent chunks twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Keys copied in the snapshot phase.
+    pub keys: u64,
+    /// Raw `WriteBatch` bytes.
+    pub raw_bytes: u64,
+    /// The same after compression.
+    pub wire_bytes: u64,
+    /// Chunks acknowledged.
+    pub chunks: u64,
+}
+
 /// Progress of a job, read by INFO and CLUSTER INFO.
 pub struct MigrationStatus {
     /// Job id.
@@ -98,13 +115,14 @@ pub struct MigrationStatus {
     pub dst_id: String,
     /// Current state.
     pub state: Mutex<JobState>,
-    /// Keys copied in the snapshot phase.
+    /// Keys copied in the snapshot phase (once each).
     pub keys: AtomicU64,
-    /// Raw `WriteBatch` bytes sent.
+    /// Raw `WriteBatch` bytes sent (once each: what a rewind sends again
+    /// is not counted twice; see [`Tally`]).
     pub raw_bytes: AtomicU64,
-    /// Bytes on the wire (after compression).
+    /// The same on the wire (after compression).
     pub wire_bytes: AtomicU64,
-    /// Chunks acknowledged.
+    /// Chunks acknowledged (once each).
     pub chunks: AtomicU64,
     /// Chunks sent again.
     pub retransmits: AtomicU64,
@@ -132,6 +150,9 @@ pub struct MigrationStatus {
     pub inflight_bytes: AtomicU64,
     /// Snapshot progress of each stream: `(done, total)` estimated bytes.
     pub stream_progress: Mutex<Vec<(u64, u64)>>,
+    /// What each stream delivered; `keys`, `raw_bytes` and `chunks` are
+    /// their sums (plus what the per-key path counts there itself).
+    stream_tally: Mutex<Vec<Tally>>,
     finished: (Mutex<bool>, Condvar),
 }
 
@@ -160,8 +181,33 @@ impl MigrationStatus {
             plan: Mutex::new(Plan::single()),
             inflight_bytes: AtomicU64::new(0),
             stream_progress: Mutex::new(Vec::new()),
+            stream_tally: Mutex::new(Vec::new()),
             finished: (Mutex::new(false), Condvar::new()),
         }
+    }
+
+    /// Sets stream `stream`'s tally and moves the job's totals by the
+    /// difference (down as well as up).
+    pub(super) fn set_stream_tally(&self, stream: u8, tally: Tally) {
+        let mut all = self.stream_tally.lock();
+        let i = stream as usize;
+        if all.len() <= i {
+            all.resize(i + 1, Tally::default());
+        }
+        let old = std::mem::replace(&mut all[i], tally);
+        // Wrapping: adding the two's complement of a decrease subtracts it.
+        self.keys
+            .fetch_add(tally.keys.wrapping_sub(old.keys), Ordering::Relaxed);
+        self.raw_bytes.fetch_add(
+            tally.raw_bytes.wrapping_sub(old.raw_bytes),
+            Ordering::Relaxed,
+        );
+        self.wire_bytes.fetch_add(
+            tally.wire_bytes.wrapping_sub(old.wire_bytes),
+            Ordering::Relaxed,
+        );
+        self.chunks
+            .fetch_add(tally.chunks.wrapping_sub(old.chunks), Ordering::Relaxed);
     }
 
     /// True while the job has not ended.

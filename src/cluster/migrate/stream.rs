@@ -82,7 +82,7 @@ pub(super) fn stream_batches(
                     status.job_id,
                     announced.applied
                 );
-                link.restart_after(status, announced.applied);
+                link.restart_after(status, &announced);
                 from = continue_from(&announced, job.namespaces)?;
             }
             other => return other.map(|shipped| (snapshot_seq, shipped)),

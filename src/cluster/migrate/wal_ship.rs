@@ -147,6 +147,7 @@ fn send_wal_chunk(
         settings,
         phase,
         full,
-        SourcePosition::Wal(last).encode(),
+        0,
+        &SourcePosition::Wal(last).encode(),
     )
 }
