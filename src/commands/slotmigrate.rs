@@ -251,6 +251,7 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let _ = state.save();
     }
+    crate::cluster::import::janitor::watch(&node.imports, &node.storage);
     let cp = match load_checkpoint(&node.storage, job_id, stream)? {
         Some(cp) => cp,
         None => {

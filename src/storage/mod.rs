@@ -8,6 +8,7 @@ pub mod keys;
 pub mod locks;
 pub mod meta_cache;
 pub mod metadata;
+pub mod page_cache;
 pub mod records;
 mod snapshot_tick;
 pub mod stale_filter;
@@ -539,6 +540,14 @@ impl Storage {
     /// waiting to be flushed.
     pub fn memtable_bytes(&self) -> u64 {
         self.data_property_sum("rocksdb.cur-size-all-mem-tables")
+    }
+
+    /// True while RocksDB flushes or compacts, or has compactions due.
+    pub fn background_busy(&self) -> bool {
+        let db_wide = |name| self.property_int(Cf::Metadata, name).unwrap_or(0);
+        db_wide("rocksdb.num-running-compactions") > 0
+            || db_wide("rocksdb.num-running-flushes") > 0
+            || self.data_property_sum("rocksdb.compaction-pending") > 0
     }
 
     /// Memtables of the data column families waiting to be flushed.

@@ -3,6 +3,7 @@
 //! exactly once with its checkpoint.
 
 pub mod apply;
+pub mod janitor;
 pub mod memory;
 pub mod receive;
 pub mod sst;
@@ -10,7 +11,7 @@ pub mod validate;
 
 use std::collections::HashMap;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -119,6 +120,10 @@ pub struct ImportRegistry {
     unflushed: AtomicU64,
     /// SST files under construction, by job id and stream.
     ssts: Mutex<HashMap<(u64, u8), SstImport>>,
+    /// True while the page-cache janitor runs (see [`janitor`]).
+    janitor_running: AtomicBool,
+    /// The page-cache janitor's handle.
+    pub janitor: janitor::Janitor,
 }
 
 impl ImportRegistry {
@@ -225,6 +230,26 @@ impl ImportRegistry {
     /// The latest import this node saw since it started, if any.
     pub fn last(&self) -> Option<LastImport> {
         *self.last.lock()
+    }
+
+    /// True while no import runs.
+    pub fn is_idle(&self) -> bool {
+        self.jobs.lock().is_empty()
+    }
+
+    /// Claims the janitor's place: true when no janitor runs (the caller
+    /// starts one), false when one already does.
+    fn claim_janitor(&self) -> bool {
+        self.janitor_running
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Gives the janitor's place up; true when the janitor may stop (no
+    /// import started meanwhile, or another janitor took over).
+    fn release_janitor(&self) -> bool {
+        self.janitor_running.store(false, Ordering::SeqCst);
+        self.is_idle() || !self.claim_janitor()
     }
 
     /// All running imports.

@@ -245,7 +245,7 @@ impl SstImport {
         if file.uncached >= DROP_CACHE_EVERY {
             // What the writer wrote so far is never read back while it
             // builds the file: out of the page cache with it.
-            crate::storage::ingest::drop_from_page_cache(&file.path, true);
+            crate::storage::page_cache::drop_from_page_cache(&file.path, true);
             file.uncached = 0;
         }
         Ok(())
@@ -258,7 +258,7 @@ impl SstImport {
         file.writer.finish()?;
         // An import must not fill the page cache (which a container's
         // memory limit counts) with files nobody reads yet.
-        crate::storage::ingest::drop_from_page_cache(&file.path, true);
+        crate::storage::page_cache::drop_from_page_cache(&file.path, true);
         self.finished.push(FinishedFile {
             cf: Cf::DATA[index],
             path: file.path,

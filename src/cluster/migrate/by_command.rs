@@ -31,7 +31,9 @@ use super::record::{JobRecord, Stage};
 use super::status::{JobError, JobState, MigrationStatus};
 use crate::cluster::node::NodeHandle;
 use crate::cluster::peer::encode_command;
+use crate::storage::keys::slot_prefix;
 use crate::storage::metadata::Composite;
+use crate::storage::{Cf, Storage};
 use crate::types::Db;
 
 /// Keys copied per round trip.
@@ -44,6 +46,48 @@ const PER_KEY_POSITION: &[u8] = b"K";
 /// Times in a row a batch may be refused (and sent again after the job is
 /// announced again) before the job stops.
 const MAX_REFUSALS: u32 = 10;
+
+/// Bytes moved between two evictions of what the move read and wrote
+/// here from the page cache.
+const EVICT_EVERY: usize = 16 << 20;
+
+/// Drops what a per-key move reads (the slot's files) and writes (the
+/// WAL and the files flushed or compacted since it began: its deletes)
+/// from the page cache as it goes, so a move does not fill it.
+struct PageCacheJanitor {
+    first_file: u64,
+    unevicted: usize,
+}
+
+impl PageCacheJanitor {
+    fn new(storage: &Storage) -> PageCacheJanitor {
+        PageCacheJanitor {
+            first_file: storage.next_file_number().unwrap_or(u64::MAX),
+            unevicted: 0,
+        }
+    }
+
+    /// Counts `bytes` of `slot` moved; clears the page cache every
+    /// [`EVICT_EVERY`] bytes.
+    fn moved(&mut self, storage: &Storage, slot: u16, bytes: usize) {
+        self.unevicted += bytes;
+        if self.unevicted >= EVICT_EVERY {
+            self.clear(storage, slot);
+        }
+    }
+
+    fn clear(&mut self, storage: &Storage, slot: u16) {
+        self.unevicted = 0;
+        let (start, end) = (slot_prefix(b"", slot), slot_prefix(b"", slot + 1));
+        let result = Cf::DATA
+            .iter()
+            .try_for_each(|cf| storage.evict_file_cache(*cf, &start, &end).map(|_| ()))
+            .and_then(|()| storage.evict_written_since(self.first_file).map(|_| ()));
+        if let Err(e) = result {
+            tracing::debug!("cannot drop moved files from the page cache: {}", e);
+        }
+    }
+}
 
 /// Pause between attempts to reopen a broken link.
 const REOPEN_PAUSE: Duration = Duration::from_millis(500);
@@ -233,6 +277,7 @@ pub fn copy_keys(
     // would grow this process by the cache's size.
     let db = Db::new(&node.storage, b"", usize::MAX).cold();
     let mut out = Vec::new();
+    let mut janitor = PageCacheJanitor::new(&node.storage);
     for slot in status.first..=status.last {
         // Resume after the last key moved: re-reading from the slot's
         // start would wade through the tombstones of every deleted key.
@@ -254,6 +299,8 @@ pub fn copy_keys(
                 .keys_in_slot_after(slot, after.as_deref(), KEYS_PER_BATCH)
                 .map_err(|e| JobError::Storage(e.to_string()))?;
             let Some(last_key) = keys.last().cloned() else {
+                drop(gate);
+                janitor.clear(&node.storage, slot);
                 break;
             };
             out.clear();
@@ -295,10 +342,13 @@ pub fn copy_keys(
             );
             let mut refused_part = None;
             let mut result = link.pipeline(&out, sent.len());
+            let restored = bytes;
             if result.is_ok() {
-                // Big keys go in parts, each under the same gate.
+                // Big keys go in parts, each under the same gate; what a
+                // part read leaves the page cache as the key goes.
                 for (k, ttl, c) in &big {
-                    match key_parts::send_in_parts(&db, k, c, *ttl, link) {
+                    let parts_read = |n| janitor.moved(&node.storage, slot, n);
+                    match key_parts::send_in_parts(&db, k, c, *ttl, link, parts_read) {
                         Ok(n) => {
                             bytes += n;
                             sent.push(k.clone());
@@ -348,6 +398,7 @@ pub fn copy_keys(
             drop(gate);
             after = Some(last_key);
             owed = bytes;
+            janitor.moved(&node.storage, slot, restored);
             status.raw_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
             status.wire_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
             status.keys.fetch_add(sent.len() as u64, Ordering::Relaxed);

@@ -42,10 +42,13 @@ pub fn send_in_parts(
     meta: &Composite,
     ttl_ms: u64,
     link: &mut Link,
+    mut on_part: impl FnMut(usize),
 ) -> Result<usize, JobError> {
     let mut sent = send_one(link, &[b"DEL", key])?;
     db.for_each_part(key, meta, |cmd| {
-        sent += send_one(link, cmd)?;
+        let n = send_one(link, cmd)?;
+        on_part(n);
+        sent += n;
         Ok::<(), JobError>(())
     })?;
     if ttl_ms > 0 {

@@ -1,0 +1,202 @@
+//! Keeping bulk work out of the page cache. A container's memory limit
+//! counts the page cache, and moving a slot reads and writes far more than
+//! the hot set: the files a migration reads, and the WAL and SST files an
+//! import or a per-key move writes, are dropped from it behind the work
+//! (`posix_fadvise(POSIX_FADV_DONTNEED)`). Hot blocks stay in the block
+//! cache; a dropped page read again later comes from disk.
+
+use std::path::Path;
+
+use super::{Cf, Storage, StorageError};
+
+/// Name of the directory where RocksDB keeps archived WAL files (kept for
+/// `rocksdb.wal_ttl_seconds` for WAL readers).
+const WAL_ARCHIVE: &str = "archive";
+
+impl Storage {
+    /// Drops from the page cache every SST file of `cf` holding keys in
+    /// `[start, end]`: a bulk reader (a migration's snapshot) calls it
+    /// behind itself, so moving a slot does not leave the slot's files in
+    /// the page cache. Whole files go, so pages of neighbouring ranges in
+    /// them are read from disk again when needed.
+    pub fn evict_file_cache(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<usize, StorageError> {
+        let mut dropped = 0;
+        for file in self.db.live_files()? {
+            if file.column_family_name != cf.name() {
+                continue;
+            }
+            let (Some(first), Some(last)) = (&file.start_key, &file.end_key) else {
+                continue;
+            };
+            if last.as_slice() < start || first.as_slice() > end {
+                continue;
+            }
+            let path = self.path.join(file.name.trim_start_matches('/'));
+            if drop_from_page_cache(&path, false) {
+                dropped += 1;
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// Drops the WAL files (live and archived) from the page cache: a
+    /// migration reads them to catch up, an import writes them. With
+    /// `written`, writing out their dirty pages starts first (see
+    /// [`drop_written_from_page_cache`]); without it only clean pages go.
+    pub fn evict_wal_cache(&self, written: bool) {
+        for dir in [self.path.clone(), self.path.join(WAL_ARCHIVE)] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "log") {
+                    if written {
+                        drop_written_from_page_cache(&path);
+                    } else {
+                        drop_from_page_cache(&path, false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The number the next file RocksDB creates gets at least: every SST
+    /// file numbered from here on was written after this call.
+    pub fn next_file_number(&self) -> Result<u64, StorageError> {
+        let live = self.db.live_files()?;
+        Ok(live
+            .iter()
+            .filter_map(|f| file_number(&f.name))
+            .max()
+            .map_or(1, |n| n + 1))
+    }
+
+    /// Drops from the page cache what a bulk write (an import) wrote and
+    /// what it made RocksDB read: the SST files numbered `first` or later
+    /// (flushed or compacted since [`Storage::next_file_number`] said
+    /// `first`, outputs of a compaction under way included, written out
+    /// first since dirty pages cannot be dropped), the older files whose
+    /// keys overlap theirs (what compacting them reads), and the WAL.
+    /// Returns how many SST files went.
+    pub fn evict_written_since(&self, first: u64) -> Result<usize, StorageError> {
+        let live = self.db.live_files()?;
+        let newer: Vec<_> = live
+            .iter()
+            .filter(|f| file_number(&f.name).is_some_and(|n| n >= first))
+            .collect();
+        let mut dropped = 0;
+        for file in &live {
+            if file_number(&file.name).is_some_and(|n| n >= first) {
+                continue; // below, with the files not live yet
+            }
+            let (Some(lo), Some(hi)) = (&file.start_key, &file.end_key) else {
+                continue;
+            };
+            let overlaps = newer.iter().any(|n| {
+                n.column_family_name == file.column_family_name
+                    && n.start_key.as_ref().is_some_and(|s| s <= hi)
+                    && n.end_key.as_ref().is_some_and(|e| e >= lo)
+            });
+            let path = self.path.join(file.name.trim_start_matches('/'));
+            if overlaps && drop_from_page_cache(&path, false) {
+                dropped += 1;
+            }
+        }
+        let entries =
+            std::fs::read_dir(&self.path).map_err(|e| StorageError::Dir(self.path.clone(), e))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            if !name.ends_with(".sst") || file_number(name).is_none_or(|n| n < first) {
+                continue;
+            }
+            if drop_written_from_page_cache(&entry.path()) {
+                dropped += 1;
+            }
+        }
+        self.evict_wal_cache(true);
+        Ok(dropped)
+    }
+}
+
+/// The number in a RocksDB file name such as `/000123.sst`.
+fn file_number(name: &str) -> Option<u64> {
+    let base = name.rsplit('/').next()?;
+    base.split('.').next()?.parse().ok()
+}
+
+/// Advises the kernel to drop `path` from the page cache (after writing it
+/// out when `written`, since dirty pages cannot be dropped). True when the
+/// file could be opened.
+pub fn drop_from_page_cache(path: &Path, written: bool) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if written {
+        let _ = file.sync_data();
+    }
+    // SAFETY: a valid open descriptor; advice only, no memory is touched.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+    true
+}
+
+/// Drops the clean pages of `path`, a file still being written (a WAL, a
+/// compaction's output), from the page cache and starts writing out its
+/// dirty ones without waiting: the next call drops those. Waiting for the
+/// disk here would let the cache grow meanwhile. True when the file could
+/// be opened.
+pub fn drop_written_from_page_cache(path: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    // SAFETY: a valid open descriptor; advice and writeback only, no
+    // memory is touched.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_numbers_come_from_rocksdb_names() {
+        assert_eq!(file_number("/000123.sst"), Some(123));
+        assert_eq!(file_number("000007.log"), Some(7));
+        assert_eq!(file_number("/MANIFEST-000005"), None);
+    }
+
+    #[test]
+    fn files_written_since_a_number_are_found_and_dropped() {
+        let (_dir, storage) = Storage::open_temp();
+        let first = storage.next_file_number().expect("file number");
+        assert_eq!(storage.evict_written_since(first).expect("evict"), 0);
+        storage
+            .db()
+            .put_cf(storage.cf(Cf::Metadata), b"k", b"v")
+            .expect("put");
+        storage
+            .db()
+            .flush_cf(storage.cf(Cf::Metadata))
+            .expect("flush");
+        assert!(storage.evict_written_since(first).expect("evict") >= 1);
+        let later = storage.next_file_number().expect("file number");
+        assert!(later > first);
+        assert_eq!(storage.evict_written_since(later).expect("evict"), 0);
+    }
+}
