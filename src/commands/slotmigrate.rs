@@ -251,7 +251,8 @@ pub fn import(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         }
         let _ = state.save();
     }
-    crate::cluster::import::janitor::watch(&node.imports, &node.storage);
+    node.imports
+        .hold_bulk_work(job_id, node.storage.bulk_work());
     let cp = match load_checkpoint(&node.storage, job_id, stream)? {
         Some(cp) => cp,
         None => {

@@ -89,6 +89,8 @@ pub struct Storage {
     meta_cache: meta_cache::MetaCache,
     /// The metadata column family's id in serialized batches.
     metadata_cf_id: u32,
+    /// Keeps bulk work out of the page cache (see [`page_cache`]).
+    janitor: page_cache::Janitor,
 }
 
 /// The metadata keys a batch writes, copied out before RocksDB takes it.
@@ -225,6 +227,7 @@ impl Storage {
             ingest_windows: Default::default(),
             meta_cache: meta_cache::MetaCache::new((cfg.int("metadata-cache-mb") as usize) << 20),
             metadata_cf_id: 0,
+            janitor: Default::default(),
         };
         storage.metadata_cf_id = storage.cf_id(Cf::Metadata);
         Ok(storage)

@@ -4,10 +4,141 @@
 //! import or a per-key move writes, are dropped from it behind the work
 //! (`posix_fadvise(POSIX_FADV_DONTNEED)`). Hot blocks stay in the block
 //! cache; a dropped page read again later comes from disk.
+//!
+//! Bulk writers (an import, a per-key move deleting what it sent) hold a
+//! [`BulkWork`] guard. While one is held, and until the flushes and
+//! compactions the work caused are done, a janitor thread drops the WAL,
+//! the SST files written since the first guard was taken (outputs of a
+//! compaction under way included) and the older files overlapping them
+//! (what compacting them reads). It passes every [`JANITOR_PERIOD`], and
+//! sooner once [`NUDGE_BYTES`] were written in bulk since its last pass:
+//! each byte is written twice (WAL, then SST) at up to disk speed, and a
+//! compaction the work waits for is what fills the cache meanwhile.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use super::{Cf, Storage, StorageError};
+
+/// Longest time between two janitor passes.
+pub const JANITOR_PERIOD: Duration = Duration::from_millis(200);
+
+/// Bytes written in bulk that call a janitor pass at once.
+pub const NUDGE_BYTES: u64 = 8 << 20;
+
+/// The janitor's state, one per storage.
+#[derive(Default)]
+pub(super) struct Janitor {
+    /// Guards held.
+    holders: AtomicUsize,
+    /// True while the thread runs.
+    running: AtomicBool,
+    thread: Mutex<Option<std::thread::Thread>>,
+    /// Bytes written in bulk since the last nudge.
+    unswept: AtomicU64,
+}
+
+impl Janitor {
+    /// True when this caller is to start the thread.
+    fn claim(&self) -> bool {
+        self.running
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Gives the thread's place up; true when it may stop (no guard taken
+    /// meanwhile, or another thread took over).
+    fn release(&self) -> bool {
+        self.running.store(false, Ordering::SeqCst);
+        self.holders.load(Ordering::SeqCst) == 0 || !self.claim()
+    }
+}
+
+/// Held by bulk work while it runs (see the module's doc); dropping the
+/// last one lets the janitor stop once RocksDB's background work is done.
+pub struct BulkWork {
+    storage: Arc<Storage>,
+}
+
+impl Drop for BulkWork {
+    fn drop(&mut self) {
+        self.storage.janitor.holders.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Storage {
+    /// Starts keeping bulk work out of the page cache (the janitor thread,
+    /// unless it runs already) for as long as the guard lives.
+    pub fn bulk_work(self: &Arc<Self>) -> BulkWork {
+        self.janitor.holders.fetch_add(1, Ordering::SeqCst);
+        if self.janitor.claim() {
+            start_janitor(self);
+        }
+        BulkWork {
+            storage: self.clone(),
+        }
+    }
+
+    /// Counts `bytes` written in bulk; wakes the janitor every
+    /// [`NUDGE_BYTES`].
+    pub fn bulk_written(&self, bytes: u64) {
+        let j = &self.janitor;
+        let total = j.unswept.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total >= NUDGE_BYTES {
+            j.unswept.store(0, Ordering::Relaxed);
+            if let Some(t) = j.thread.lock().as_ref() {
+                t.unpark();
+            }
+        }
+    }
+}
+
+fn start_janitor(storage: &Arc<Storage>) {
+    let first = match storage.next_file_number() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!("bulk work stays in the page cache: {}", e);
+            storage.janitor.running.store(false, Ordering::SeqCst);
+            return;
+        }
+    };
+    tracing::info!("page-cache janitor: started (files from {})", first);
+    let storage = storage.clone();
+    let spawned = std::thread::Builder::new()
+        .name("page-janitor".into())
+        .spawn(move || run_janitor(&storage, first));
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the page-cache janitor: {}", e);
+    }
+}
+
+/// Passes until no guard is held and RocksDB's background work is done.
+fn run_janitor(storage: &Storage, first: u64) {
+    let janitor = &storage.janitor;
+    *janitor.thread.lock() = Some(std::thread::current());
+    loop {
+        std::thread::park_timeout(JANITOR_PERIOD);
+        if let Err(e) = storage.evict_written_since(first) {
+            tracing::debug!("cannot drop bulk writes from the page cache: {}", e);
+        }
+        let idle = janitor.holders.load(Ordering::SeqCst) == 0;
+        if idle && !storage.background_busy() && janitor.release() {
+            let mut slot = janitor.thread.lock();
+            if slot.as_ref().map(|t| t.id()) == Some(std::thread::current().id()) {
+                *slot = None;
+            }
+            drop(slot);
+            // One last pass for what the last flush or compaction wrote.
+            let _ = storage.evict_written_since(first);
+            tracing::info!("page-cache janitor: stopped");
+            return;
+        }
+    }
+}
 
 /// Name of the directory where RocksDB keeps archived WAL files (kept for
 /// `rocksdb.wal_ttl_seconds` for WAL readers).

@@ -53,14 +53,14 @@ pub fn off_worker<T>(work: impl FnOnce() -> T) -> T {
 }
 
 /// Counts `bytes` imported; starts a flush each time another `limit`
-/// bytes were imported (and wakes the page-cache janitor as it goes).
+/// bytes were imported (and nudges the page-cache janitor as it goes).
 pub fn note_imported(
     registry: &ImportRegistry,
     storage: &Storage,
     bytes: u64,
     limit: u64,
 ) -> Result<(), StorageError> {
-    registry.janitor.written(bytes);
+    storage.bulk_written(bytes);
     if registry.applied_bytes(bytes, limit) {
         storage.flush_data_async()?;
     }

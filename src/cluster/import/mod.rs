@@ -3,7 +3,6 @@
 //! exactly once with its checkpoint.
 
 pub mod apply;
-pub mod janitor;
 pub mod memory;
 pub mod receive;
 pub mod sst;
@@ -11,11 +10,12 @@ pub mod validate;
 
 use std::collections::HashMap;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::storage::page_cache::BulkWork;
 use sst::SstImport;
 use validate::{CfMap, SlotScope};
 
@@ -120,10 +120,8 @@ pub struct ImportRegistry {
     unflushed: AtomicU64,
     /// SST files under construction, by job id and stream.
     ssts: Mutex<HashMap<(u64, u8), SstImport>>,
-    /// True while the page-cache janitor runs (see [`janitor`]).
-    janitor_running: AtomicBool,
-    /// The page-cache janitor's handle.
-    pub janitor: janitor::Janitor,
+    /// What keeps each running job's writes out of the page cache.
+    bulk_work: Mutex<HashMap<u64, BulkWork>>,
 }
 
 impl ImportRegistry {
@@ -211,6 +209,7 @@ impl ImportRegistry {
     /// when its data was dropped. Its unfinished SST files are deleted.
     pub fn finish(&self, job_id: u64, committed: bool) -> Option<ImportJob> {
         self.ssts.lock().retain(|(job, _), _| *job != job_id);
+        self.bulk_work.lock().remove(&job_id);
         let job = self.jobs.lock().remove(&job_id)?;
         let mut last = self.last.lock();
         if last.is_none_or(|l| (l.first, l.last) == (job.scope.first, job.scope.last)) {
@@ -232,24 +231,9 @@ impl ImportRegistry {
         *self.last.lock()
     }
 
-    /// True while no import runs.
-    pub fn is_idle(&self) -> bool {
-        self.jobs.lock().is_empty()
-    }
-
-    /// Claims the janitor's place: true when no janitor runs (the caller
-    /// starts one), false when one already does.
-    fn claim_janitor(&self) -> bool {
-        self.janitor_running
-            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-    }
-
-    /// Gives the janitor's place up; true when the janitor may stop (no
-    /// import started meanwhile, or another janitor took over).
-    fn release_janitor(&self) -> bool {
-        self.janitor_running.store(false, Ordering::SeqCst);
-        self.is_idle() || !self.claim_janitor()
+    /// Keeps `job_id`'s writes out of the page cache until it ends.
+    pub fn hold_bulk_work(&self, job_id: u64, guard: BulkWork) {
+        self.bulk_work.lock().insert(job_id, guard);
     }
 
     /// All running imports.

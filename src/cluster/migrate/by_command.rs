@@ -19,6 +19,7 @@
 //! stay consistent and a restart resumes the job.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis_protocol::resp2::types::OwnedFrame;
@@ -33,6 +34,7 @@ use crate::cluster::node::NodeHandle;
 use crate::cluster::peer::encode_command;
 use crate::storage::keys::slot_prefix;
 use crate::storage::metadata::Composite;
+use crate::storage::page_cache::BulkWork;
 use crate::storage::{Cf, Storage};
 use crate::types::Db;
 
@@ -47,29 +49,30 @@ const PER_KEY_POSITION: &[u8] = b"K";
 /// announced again) before the job stops.
 const MAX_REFUSALS: u32 = 10;
 
-/// Bytes moved between two evictions of what the move read and wrote
-/// here from the page cache.
+/// Bytes moved between two evictions of the slot's files from the page
+/// cache.
 const EVICT_EVERY: usize = 16 << 20;
 
-/// Drops what a per-key move reads (the slot's files) and writes (the
-/// WAL and the files flushed or compacted since it began: its deletes)
-/// from the page cache as it goes, so a move does not fill it.
-struct PageCacheJanitor {
-    first_file: u64,
+/// Keeps a per-key move out of the page cache: drops the slot's files it
+/// read as it goes, and holds the storage's page-cache janitor for what
+/// its deletes write (see [`crate::storage::page_cache`]).
+struct PageCacheGuard {
+    _bulk: BulkWork,
     unevicted: usize,
 }
 
-impl PageCacheJanitor {
-    fn new(storage: &Storage) -> PageCacheJanitor {
-        PageCacheJanitor {
-            first_file: storage.next_file_number().unwrap_or(u64::MAX),
+impl PageCacheGuard {
+    fn new(storage: &Arc<Storage>) -> PageCacheGuard {
+        PageCacheGuard {
+            _bulk: storage.bulk_work(),
             unevicted: 0,
         }
     }
 
-    /// Counts `bytes` of `slot` moved; clears the page cache every
-    /// [`EVICT_EVERY`] bytes.
+    /// Counts `bytes` of `slot` moved (and deleted here); drops the
+    /// slot's files from the page cache every [`EVICT_EVERY`] bytes.
     fn moved(&mut self, storage: &Storage, slot: u16, bytes: usize) {
+        storage.bulk_written(bytes as u64);
         self.unevicted += bytes;
         if self.unevicted >= EVICT_EVERY {
             self.clear(storage, slot);
@@ -79,12 +82,10 @@ impl PageCacheJanitor {
     fn clear(&mut self, storage: &Storage, slot: u16) {
         self.unevicted = 0;
         let (start, end) = (slot_prefix(b"", slot), slot_prefix(b"", slot + 1));
-        let result = Cf::DATA
-            .iter()
-            .try_for_each(|cf| storage.evict_file_cache(*cf, &start, &end).map(|_| ()))
-            .and_then(|()| storage.evict_written_since(self.first_file).map(|_| ()));
-        if let Err(e) = result {
-            tracing::debug!("cannot drop moved files from the page cache: {}", e);
+        for cf in Cf::DATA {
+            if let Err(e) = storage.evict_file_cache(cf, &start, &end) {
+                tracing::debug!("cannot drop moved files from the page cache: {}", e);
+            }
         }
     }
 }
@@ -277,7 +278,7 @@ pub fn copy_keys(
     // would grow this process by the cache's size.
     let db = Db::new(&node.storage, b"", usize::MAX).cold();
     let mut out = Vec::new();
-    let mut janitor = PageCacheJanitor::new(&node.storage);
+    let mut page_cache = PageCacheGuard::new(&node.storage);
     for slot in status.first..=status.last {
         // Resume after the last key moved: re-reading from the slot's
         // start would wade through the tombstones of every deleted key.
@@ -300,7 +301,7 @@ pub fn copy_keys(
                 .map_err(|e| JobError::Storage(e.to_string()))?;
             let Some(last_key) = keys.last().cloned() else {
                 drop(gate);
-                janitor.clear(&node.storage, slot);
+                page_cache.clear(&node.storage, slot);
                 break;
             };
             out.clear();
@@ -347,7 +348,7 @@ pub fn copy_keys(
                 // Big keys go in parts, each under the same gate; what a
                 // part read leaves the page cache as the key goes.
                 for (k, ttl, c) in &big {
-                    let parts_read = |n| janitor.moved(&node.storage, slot, n);
+                    let parts_read = |n| page_cache.moved(&node.storage, slot, n);
                     match key_parts::send_in_parts(&db, k, c, *ttl, link, parts_read) {
                         Ok(n) => {
                             bytes += n;
@@ -398,7 +399,7 @@ pub fn copy_keys(
             drop(gate);
             after = Some(last_key);
             owed = bytes;
-            janitor.moved(&node.storage, slot, restored);
+            page_cache.moved(&node.storage, slot, restored);
             status.raw_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
             status.wire_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
             status.keys.fetch_add(sent.len() as u64, Ordering::Relaxed);
