@@ -102,18 +102,25 @@ fn start_janitor(storage: &Arc<Storage>) {
         Ok(n) => n,
         Err(e) => {
             tracing::warn!("bulk work stays in the page cache: {}", e);
-            storage.janitor.running.store(false, Ordering::SeqCst);
+            storage_running_off(storage);
             return;
         }
     };
     tracing::info!("page-cache janitor: started (files from {})", first);
-    let storage = storage.clone();
+    let owned = storage.clone();
     let spawned = std::thread::Builder::new()
         .name("page-janitor".into())
-        .spawn(move || run_janitor(&storage, first));
+        .spawn(move || run_janitor(&owned, first));
     if let Err(e) = spawned {
         tracing::warn!("cannot start the page-cache janitor: {}", e);
+        // The next guard taken tries again.
+        storage_running_off(storage);
     }
+}
+
+/// Marks the janitor as not running (its thread could not start).
+fn storage_running_off(storage: &Storage) {
+    storage.janitor.running.store(false, Ordering::SeqCst);
 }
 
 /// Passes until no guard is held and RocksDB's background work is done.

@@ -150,8 +150,9 @@ pub struct MigrationStatus {
     pub inflight_bytes: AtomicU64,
     /// Snapshot progress of each stream: `(done, total)` estimated bytes.
     pub stream_progress: Mutex<Vec<(u64, u64)>>,
-    /// What each stream delivered; `keys`, `raw_bytes` and `chunks` are
-    /// their sums (plus what the per-key path counts there itself).
+    /// What each stream delivered; `keys`, `raw_bytes`, `wire_bytes` and
+    /// `chunks` are their sums (plus what the per-key path counts there
+    /// itself).
     stream_tally: Mutex<Vec<Tally>>,
     finished: (Mutex<bool>, Condvar),
 }
