@@ -175,7 +175,7 @@ impl Storage {
                 continue;
             }
             let path = self.path.join(file.name.trim_start_matches('/'));
-            if drop_from_page_cache(&path, false) {
+            if drop_from_page_cache(&path, Dirty::Keep) {
                 dropped += 1;
             }
         }
@@ -183,10 +183,9 @@ impl Storage {
     }
 
     /// Drops the WAL files (live and archived) from the page cache: a
-    /// migration reads them to catch up, an import writes them. With
-    /// `written`, writing out their dirty pages starts first (see
-    /// [`drop_written_from_page_cache`]); without it only clean pages go.
-    pub fn evict_wal_cache(&self, written: bool) {
+    /// migration reads them to catch up, an import writes them. Their
+    /// dirty pages are handled as `dirty` says.
+    pub fn evict_wal_cache(&self, dirty: Dirty) {
         for dir in [self.path.clone(), self.path.join(WAL_ARCHIVE)] {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
@@ -194,11 +193,7 @@ impl Storage {
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "log") {
-                    if written {
-                        drop_written_from_page_cache(&path);
-                    } else {
-                        drop_from_page_cache(&path, false);
-                    }
+                    drop_from_page_cache(&path, dirty);
                 }
             }
         }
@@ -242,7 +237,7 @@ impl Storage {
                     && n.end_key.as_ref().is_some_and(|e| e >= lo)
             });
             let path = self.path.join(file.name.trim_start_matches('/'));
-            if overlaps && drop_from_page_cache(&path, false) {
+            if overlaps && drop_from_page_cache(&path, Dirty::Keep) {
                 dropped += 1;
             }
         }
@@ -256,11 +251,11 @@ impl Storage {
             if !name.ends_with(".sst") || file_number(name).is_none_or(|n| n < first) {
                 continue;
             }
-            if drop_written_from_page_cache(&entry.path()) {
+            if drop_from_page_cache(&entry.path(), Dirty::StartWriteback) {
                 dropped += 1;
             }
         }
-        self.evict_wal_cache(true);
+        self.evict_wal_cache(Dirty::StartWriteback);
         Ok(dropped)
     }
 }
@@ -271,39 +266,41 @@ fn file_number(name: &str) -> Option<u64> {
     base.split('.').next()?.parse().ok()
 }
 
-/// Advises the kernel to drop `path` from the page cache (after writing it
-/// out when `written`, since dirty pages cannot be dropped). True when the
-/// file could be opened.
-pub fn drop_from_page_cache(path: &Path, written: bool) -> bool {
+/// What to do with a file's dirty pages, which the kernel does not drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dirty {
+    /// Leave them (the file is read, not written).
+    Keep,
+    /// Write them out first, waiting for the disk: a finished file.
+    Sync,
+    /// Start writing them out without waiting; a later call drops them:
+    /// a file still being written (a WAL, a compaction's output), where
+    /// waiting would let the cache grow meanwhile.
+    StartWriteback,
+}
+
+/// Advises the kernel to drop `path` from the page cache, handling its
+/// dirty pages as `dirty` says. True when the file could be opened.
+pub fn drop_from_page_cache(path: &Path, dirty: Dirty) -> bool {
     use std::os::fd::AsRawFd;
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
-    if written {
-        let _ = file.sync_data();
+    let fd = file.as_raw_fd();
+    match dirty {
+        Dirty::Keep => {}
+        Dirty::Sync => {
+            let _ = file.sync_data();
+        }
+        // SAFETY: a valid open descriptor; writeback only, no memory is
+        // touched.
+        Dirty::StartWriteback => unsafe {
+            libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        },
     }
     // SAFETY: a valid open descriptor; advice only, no memory is touched.
     unsafe {
-        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
-    }
-    true
-}
-
-/// Drops the clean pages of `path`, a file still being written (a WAL, a
-/// compaction's output), from the page cache and starts writing out its
-/// dirty ones without waiting: the next call drops those. Waiting for the
-/// disk here would let the cache grow meanwhile. True when the file could
-/// be opened.
-pub fn drop_written_from_page_cache(path: &Path) -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
-    };
-    // SAFETY: a valid open descriptor; advice and writeback only, no
-    // memory is touched.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
-        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+        libc::posix_fadvise(fd, 0, 0, libc::POSIX_FADV_DONTNEED);
     }
     true
 }

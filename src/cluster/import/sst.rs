@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::apply::{store_checkpoint, Checkpoint};
 use super::validate::{checked, observe_imported, CfMap, ChunkRejected, SlotScope};
+use crate::storage::page_cache::{drop_from_page_cache, Dirty};
 use crate::storage::records::Record;
 use crate::storage::{Cf, Storage, StorageError};
 
@@ -245,7 +246,7 @@ impl SstImport {
         if file.uncached >= DROP_CACHE_EVERY {
             // What the writer wrote so far is never read back while it
             // builds the file: out of the page cache with it.
-            crate::storage::page_cache::drop_from_page_cache(&file.path, true);
+            drop_from_page_cache(&file.path, Dirty::Sync);
             file.uncached = 0;
         }
         Ok(())
@@ -258,7 +259,7 @@ impl SstImport {
         file.writer.finish()?;
         // An import must not fill the page cache (which a container's
         // memory limit counts) with files nobody reads yet.
-        crate::storage::page_cache::drop_from_page_cache(&file.path, true);
+        drop_from_page_cache(&file.path, Dirty::Sync);
         self.finished.push(FinishedFile {
             cf: Cf::DATA[index],
             path: file.path,

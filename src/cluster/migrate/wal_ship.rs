@@ -104,7 +104,7 @@ pub(super) fn ship_wal(
         start_at = last;
     }
     send_wal_chunk(link, status, settings, phase, &mut batch, last)?;
-    storage.evict_wal_cache(false);
+    storage.evict_wal_cache(crate::storage::page_cache::Dirty::Keep);
     tracing::debug!(
         "job {}: WAL pass {:?} from {}: {} batches up to {} in {:?}",
         status.job_id,
