@@ -1,18 +1,25 @@
-//! The physical reference for `make bench-migrate`: the same number of
-//! records, with the same key shape and value sizes, written straight into
+//! The physical reference for `make bench-migrate`: the same records a
+//! migration moves (the bench's key shape, value sizes and, for hashes,
+//! the metadata record plus one record per field), written straight into
 //! an empty RocksDB (ferrocks's storage layer) by one local `WriteBatch`
-//! loop with the migration's chunk size. Prints `seconds bytes records`.
+//! loop with the migration's chunk size. Prints `seconds bytes keys`.
+//!
+//! Shapes (the fifth argument, as `BENCH_SHAPE` in `benches/migrate.sh`):
+//! `strings` (default; also `docs`), `hashes` (one hash of 1-2 fields per
+//! key, the value split in two halves for two fields), `bighash` (one hash
+//! of KEYS fields).
 
 use std::time::Instant;
 
 use ferrocks::config::Config;
+use ferrocks::storage::metadata::{Composite, DataType};
 use ferrocks::storage::{keys, metadata, Cf, Storage};
 use rocksdb::WriteBatch;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(count), Some(slot)) = (args.next(), args.next(), args.next()) else {
-        eprintln!("usage: ferrocks-bench-local-write DIR KEYS SLOT [CHUNK_KB]");
+        eprintln!("usage: ferrocks-bench-local-write DIR KEYS SLOT [CHUNK_KB] [SHAPE]");
         std::process::exit(2);
     };
     let count: u64 = count.parse().unwrap_or(0);
@@ -22,6 +29,11 @@ fn main() {
         .and_then(|c| c.parse::<usize>().ok())
         .unwrap_or(64)
         * 1024;
+    let shape = args.next().unwrap_or_else(|| "strings".into());
+    if !["strings", "docs", "hashes", "bighash"].contains(&shape.as_str()) {
+        eprintln!("SHAPE must be strings, docs, hashes or bighash");
+        std::process::exit(2);
+    }
     let (cfg, _) = match Config::load(None, &[("dir".into(), dir)]) {
         Ok(c) => c,
         Err(e) => {
@@ -50,28 +62,79 @@ fn main() {
     let started = Instant::now();
     let mut batch = WriteBatch::default();
     let mut bytes = 0u64;
-    for i in 0..count {
-        let len = 100 + (next() % 925) as usize;
-        let offset = (next() % ((1u64 << 20) - len as u64)) as usize;
-        let value = &pool[offset..offset + len];
-        let key = keys::encode_in_slot(b"", slot, format!("bench:{i}").as_bytes());
-        batch.put_cf(
-            storage.cf(Cf::Metadata),
-            key,
-            metadata::encode_string(0, value),
-        );
-        if batch.size_in_bytes() >= chunk {
+    let meta_cf = storage.cf(Cf::Metadata);
+    let sub_cf = storage.cf(Cf::Subkey);
+    let version = storage.next_version();
+    let mut flush = |batch: &mut WriteBatch, force: bool| {
+        if force || batch.size_in_bytes() >= chunk {
             bytes += batch.size_in_bytes() as u64;
-            if let Err(e) = storage.write(std::mem::take(&mut batch)) {
+            if let Err(e) = storage.write(std::mem::take(batch)) {
                 eprintln!("write failed: {e}");
                 std::process::exit(1);
             }
         }
+    };
+    for i in 0..count {
+        let len = 100 + (next() % 925) as usize;
+        let offset = (next() % ((1u64 << 20) - len as u64)) as usize;
+        let value = &pool[offset..offset + len];
+        match shape.as_str() {
+            "hashes" => {
+                let user_key = format!("bench:{i}");
+                let fields: Vec<(&[u8], &[u8])> = if i % 2 == 1 {
+                    vec![(b"f1", value)]
+                } else {
+                    let half = len / 2;
+                    vec![(b"f1", &value[..half]), (b"f2", &value[half..])]
+                };
+                let mut meta = Composite::new(DataType::Hash, version + i);
+                meta.size = fields.len() as u64;
+                let key = keys::encode_in_slot(b"", slot, user_key.as_bytes());
+                batch.put_cf(meta_cf, key, meta.encode());
+                for (field, v) in fields {
+                    batch.put_cf(
+                        sub_cf,
+                        subkey(slot, user_key.as_bytes(), version + i, field),
+                        v,
+                    );
+                }
+            }
+            "bighash" => {
+                let field = format!("field:{i}");
+                batch.put_cf(
+                    sub_cf,
+                    subkey(slot, b"bighash", version, field.as_bytes()),
+                    value,
+                );
+            }
+            _ => {
+                let key = keys::encode_in_slot(b"", slot, format!("bench:{i}").as_bytes());
+                batch.put_cf(meta_cf, key, metadata::encode_string(0, value));
+            }
+        }
+        flush(&mut batch, false);
     }
-    bytes += batch.size_in_bytes() as u64;
-    if let Err(e) = storage.write(batch) {
-        eprintln!("write failed: {e}");
-        std::process::exit(1);
+    if shape == "bighash" {
+        let mut meta = Composite::new(DataType::Hash, version);
+        meta.size = count;
+        batch.put_cf(
+            meta_cf,
+            keys::encode_in_slot(b"", slot, b"bighash"),
+            meta.encode(),
+        );
     }
+    flush(&mut batch, true);
+    drop(flush);
     println!("{:.3} {} {}", started.elapsed().as_secs_f64(), bytes, count);
+}
+
+/// A subkey-CF key of `user_key` placed in `slot` (the bench's keys carry
+/// a hash tag of the migrated slot; here the slot is given).
+fn subkey(slot: u16, user_key: &[u8], version: u64, field: &[u8]) -> Vec<u8> {
+    let mut out = keys::slot_prefix(b"", slot);
+    out.extend_from_slice(&(user_key.len() as u32).to_be_bytes());
+    out.extend_from_slice(user_key);
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(field);
+    out
 }

@@ -6,8 +6,9 @@
 #       the same data with migrate-import-mode write (skipped, with a line
 #       saying so, if the binary does not know that key)
 #   (b) redis-command: keys re-sent one by one (the per-key baseline)
-#   (c) the physical reference: the same number of records of the same
-#       sizes written into an empty RocksDB by one local WriteBatch loop.
+#   (c) the physical reference: the same records (strings, or hashes'
+#       metadata and field records) of the same sizes written into an
+#       empty RocksDB by one local WriteBatch loop.
 # Before each measured move both nodes' data dirs are evicted from the page
 # cache (posix_fadvise DONTNEED); the page cache the move adds to each dir
 # (fincore, sampled every second and at success, peak kept) is reported
@@ -496,7 +497,7 @@ fi
 echo "[bench-migrate] (b) redis-command" >&2
 read -r B_SECS B_SRC B_DST B_PCS B_PCD B_LINE < <(run_migration $SLOT_B redis-command)
 echo "[bench-migrate] (c) local WriteBatch loop" >&2
-read -r C_SECS C_BYTES C_KEYS < <("$LOCAL" "$TMP/local" "$KEYS" 7 64)
+read -r C_SECS C_BYTES C_KEYS < <("$LOCAL" "$TMP/local" "$KEYS" 7 64 "$SHAPE")
 
 # (d) the rate limit: slot A goes back from node 2 to node 1 with
 # migrate-batch-rate-limit-mb set so the copy lasts about 12 s; wire bytes
@@ -549,8 +550,8 @@ PY
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   case $SHAPE in
     strings) echo "- one slot of $KEYS string keys, values $VMIN..$VMAX B ($(MB "$C_BYTES") MB of records); two nodes on loopback" ;;
-    hashes) echo "- one slot of $KEYS hashes of 1-2 fields, $VMIN..$VMAX B per key ($(MB "$RAW_A") MB of records); two nodes on loopback; (c) writes the same number of string records" ;;
-    bighash) echo "- one hash of $KEYS fields, values $VMIN..$VMAX B ($(MB "$RAW_A") MB of records) in one slot; two nodes on loopback; keys/s counts fields; (c) writes the same number of string records" ;;
+    hashes) echo "- one slot of $KEYS hashes of 1-2 fields, $VMIN..$VMAX B per key ($(MB "$RAW_A") MB of records); two nodes on loopback; (c) writes the same hashes (metadata and field records)" ;;
+    bighash) echo "- one hash of $KEYS fields, values $VMIN..$VMAX B ($(MB "$RAW_A") MB of records) in one slot; two nodes on loopback; keys/s counts fields; (c) writes the same hash (field records and its metadata)" ;;
   esac
   echo "- writer during each (a) row: $LOAD SET/s target to the migrating slot; none during (b)"
   echo "- both data dirs are evicted from the page cache before each move; page cache added = peak of fincore over the node's dir (every second and at success) minus the value after eviction"
