@@ -302,8 +302,24 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             "CHUNKREJECTED slot range differs from the job's".into(),
         ));
     }
-    let mut scratch = Vec::new();
-    let raw = match frame::open_payload(&header, &frame_bytes[HEADER_LEN..], &mut scratch) {
+    let mut scratch = node.imports.take_scratch();
+    let received = receive_frame(ctx, &header, frame_bytes, &args[3], &job, &mut scratch);
+    ctx.server.node.imports.give_back_scratch(scratch);
+    received
+}
+
+/// Checks the payload of a chunk whose header passed, then applies it;
+/// decompresses into `scratch`.
+fn receive_frame(
+    ctx: &mut Ctx,
+    header: &frame::FrameHeader,
+    frame_bytes: &Bytes,
+    source_position: &Bytes,
+    job: &ImportJob,
+    scratch: &mut Vec<u8>,
+) -> CmdResult {
+    let node = &ctx.server.node;
+    let raw = match frame::open_payload(header, &frame_bytes[HEADER_LEN..], scratch) {
         Ok(raw) => raw,
         Err(e @ FrameError::ChecksumMismatch { .. }) => {
             tracing::warn!("job {} chunk {}: {}", header.job_id, header.sequence, e);
@@ -319,7 +335,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
         stream: header.stream,
         sequence: header.sequence,
         raw,
-        source_position: &args[3],
+        source_position,
         source_wal_seq: 0,
     };
     let limits = {
@@ -333,7 +349,7 @@ pub fn chunk(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
     let received = receive::receive(
         &node.imports,
         &node.storage,
-        &job,
+        job,
         snapshot,
         &incoming,
         limits,

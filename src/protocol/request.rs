@@ -51,6 +51,8 @@ pub enum ProtocolError {
 pub const UNAUTH_MAX_MULTIBULK_LEN: i64 = 10;
 /// Longest bulk a client that has not authenticated may send, as in Redis.
 pub const UNAUTH_MAX_BULK_LEN: i64 = 16 * 1024;
+/// Most bytes of arguments [`RequestDecoder::own_small_args`] copies.
+const OWNED_ARGS_MAX_BYTES: usize = 64 * 1024;
 
 /// Limits applied while decoding; they come from the config.
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +118,21 @@ impl RequestDecoder {
     /// Bytes the buffer should be able to hold to finish the current bulk.
     pub fn wanted_capacity(&self) -> Option<usize> {
         self.pending_bulk.map(|n| n + 2)
+    }
+
+    /// Gives the arguments decoded so far of an unfinished request their
+    /// own small copies, when they are small, so they stop sharing the
+    /// read buffer: a buffer nobody else points into can be grown in
+    /// place (or reused after a big bulk) instead of replaced by a fresh
+    /// allocation. Returns false when they are too big to be worth it.
+    pub fn own_small_args(&mut self) -> bool {
+        if self.held_bytes() > OWNED_ARGS_MAX_BYTES {
+            return false;
+        }
+        for arg in &mut self.args {
+            *arg = Bytes::copy_from_slice(arg);
+        }
+        true
     }
 
     /// Bytes held by the arguments of the request being decoded; together

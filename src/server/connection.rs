@@ -24,8 +24,13 @@ use crate::protocol::{Limits, Reply, RequestDecoder};
 /// A read buffer starts this small and is given back to this size after a
 /// large request, so idle connections stay cheap.
 const INITIAL_READ_BUFFER: usize = 4 * 1024;
-/// Largest read buffer kept between requests.
+/// Largest read buffer kept while the connection is idle.
 const KEEP_READ_BUFFER: usize = 16 * 1024;
+/// How long a connection waits for more input before a bigger read buffer
+/// is given back. A client sending big requests back to back (a migration
+/// link's chunks) reuses one buffer instead of faulting in a fresh
+/// allocation of the request's size for each one.
+const RELEASE_READ_BUFFER_AFTER: Duration = Duration::from_millis(100);
 /// Largest write buffer kept between replies.
 const KEEP_WRITE_BUFFER: usize = 64 * 1024;
 /// Largest single step when growing the read buffer for a big bulk.
@@ -289,21 +294,43 @@ impl Connection {
         Ok(())
     }
 
-    /// Gives memory back after a large request or reply.
+    /// Gives memory back after a large reply (the read buffer goes when
+    /// no input follows for a while: see [`Connection::read_more`]).
     fn shrink_buffers(&mut self) {
-        if self.rbuf.is_empty() && self.rbuf.capacity() > KEEP_READ_BUFFER {
-            self.rbuf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
-        }
         if self.wbuf.capacity() > KEEP_WRITE_BUFFER {
             self.wbuf = BytesMut::new();
         }
     }
 
-    /// Waits for more input, a kill, a shutdown or the idle timeout.
+    /// Waits for more input, a kill, a shutdown or the idle timeout; a
+    /// read buffer bigger than [`KEEP_READ_BUFFER`] with nothing in it is
+    /// given back once no input came for [`RELEASE_READ_BUFFER_AFTER`].
     async fn read_more(&mut self) -> Result<(), CloseReason> {
+        loop {
+            let release = self.rbuf.is_empty() && self.rbuf.capacity() > KEEP_READ_BUFFER;
+            match self.read_or_release(release).await? {
+                ReadOutcome::Read => return Ok(()),
+                ReadOutcome::Release => self.rbuf = BytesMut::with_capacity(INITIAL_READ_BUFFER),
+            }
+        }
+    }
+
+    /// One wait of [`Connection::read_more`]; with `release`, it gives up
+    /// after [`RELEASE_READ_BUFFER_AFTER`] so the buffer can go.
+    async fn read_or_release(&mut self, release: bool) -> Result<ReadOutcome, CloseReason> {
         let spare = self.rbuf.capacity() - self.rbuf.len();
         if spare < 1024 {
-            let want = self.decoder.wanted_capacity().unwrap_or(0);
+            // Room for the arguments after a big bulk too: were the buffer
+            // full after it, the next read would need a fresh one while
+            // the bulk still holds this one, and the next big request
+            // would fault in another allocation instead of reusing it.
+            let want = self
+                .decoder
+                .wanted_capacity()
+                .map_or(0, |w| w + INITIAL_READ_BUFFER);
+            if want > KEEP_READ_BUFFER {
+                self.decoder.own_small_args();
+            }
             let step = want
                 .saturating_sub(self.rbuf.len())
                 .clamp(INITIAL_READ_BUFFER, MAX_GROW_STEP.max(self.rbuf.len()));
@@ -325,10 +352,19 @@ impl Connection {
                     return Err(CloseReason::Eof);
                 }
                 self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                Ok(())
+                Ok(ReadOutcome::Read)
             }
             _ = shared.kill_notify.notified() => Err(CloseReason::Killed),
             _ = idle => Err(CloseReason::Timeout),
+            _ = tokio::time::sleep(RELEASE_READ_BUFFER_AFTER), if release => Ok(ReadOutcome::Release),
         }
     }
+}
+
+/// How one wait for input ended.
+enum ReadOutcome {
+    /// Bytes arrived.
+    Read,
+    /// None came in time: the idle read buffer can be given back.
+    Release,
 }

@@ -122,7 +122,16 @@ pub struct ImportRegistry {
     ssts: Mutex<HashMap<(u64, u8), SstImport>>,
     /// What keeps each running job's writes out of the page cache.
     bulk_work: Mutex<HashMap<u64, BulkWork>>,
+    /// Decompression buffers of chunks, reused while imports run so each
+    /// chunk does not fault in a fresh allocation of its size.
+    scratch: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Most decompression buffers kept between chunks (one per stream
+/// receiving at the same time).
+const SCRATCH_KEPT: usize = 8;
+/// Largest decompression buffer kept between chunks.
+const SCRATCH_MAX_KEPT_BYTES: usize = 64 << 20;
 
 impl ImportRegistry {
     /// Registers (or re-registers, on resume) a job. A job already
@@ -205,12 +214,40 @@ impl ImportRegistry {
         self.ssts.lock()
     }
 
+    /// A buffer to decompress a chunk into (empty, or one a chunk before
+    /// gave back with [`ImportRegistry::give_back_scratch`]).
+    pub fn take_scratch(&self) -> Vec<u8> {
+        self.scratch.lock().pop().unwrap_or_default()
+    }
+
+    /// Keeps a decompression buffer for the next chunk, while imports run
+    /// and within [`SCRATCH_KEPT`] buffers of at most
+    /// [`SCRATCH_MAX_KEPT_BYTES`].
+    pub fn give_back_scratch(&self, buffer: Vec<u8>) {
+        if buffer.capacity() == 0 || buffer.capacity() > SCRATCH_MAX_KEPT_BYTES {
+            return;
+        }
+        let running = !self.jobs.lock().is_empty();
+        let mut kept = self.scratch.lock();
+        if running && kept.len() < SCRATCH_KEPT {
+            kept.push(buffer);
+        }
+    }
+
     /// Ends a job: `committed` when this node now serves its slots, false
-    /// when its data was dropped. Its unfinished SST files are deleted.
+    /// when its data was dropped. Its unfinished SST files are deleted;
+    /// the last job to end frees the kept decompression buffers.
     pub fn finish(&self, job_id: u64, committed: bool) -> Option<ImportJob> {
         self.ssts.lock().retain(|(job, _), _| *job != job_id);
         self.bulk_work.lock().remove(&job_id);
-        let job = self.jobs.lock().remove(&job_id)?;
+        let job = {
+            let mut jobs = self.jobs.lock();
+            let job = jobs.remove(&job_id)?;
+            if jobs.is_empty() {
+                self.scratch.lock().clear();
+            }
+            job
+        };
         let mut last = self.last.lock();
         if last.is_none_or(|l| (l.first, l.last) == (job.scope.first, job.scope.last)) {
             *last = Some(LastImport {

@@ -262,10 +262,14 @@ pub fn open_payload<'a>(
     match header.codec {
         Codec::None => Ok(wire),
         Codec::Lz4 => {
-            scratch.clear();
-            scratch.resize(header.raw_len as usize, 0);
-            match lz4_flex::block::decompress_into(wire, scratch) {
-                Ok(n) if n == header.raw_len as usize => Ok(&scratch[..]),
+            // Only grown, never cleared: a reused buffer is not zeroed
+            // again (decompression overwrites what it returns).
+            let raw_len = header.raw_len as usize;
+            if scratch.len() < raw_len {
+                scratch.resize(raw_len, 0);
+            }
+            match lz4_flex::block::decompress_into(wire, &mut scratch[..raw_len]) {
+                Ok(n) if n == raw_len => Ok(&scratch[..raw_len]),
                 _ => Err(FrameError::BadPayload(header.raw_len as usize)),
             }
         }

@@ -95,6 +95,15 @@ fn split_tally(raw: Vec<u8>, applied: u64) -> (Option<Tally>, Vec<u8>) {
     }
 }
 
+/// Batches kept for reuse: each acknowledged chunk gives one back and the
+/// next chunk takes one, so one is enough; more would only add to
+/// what the window holds.
+const SPARE_BATCHES: usize = 1;
+/// Largest batch kept for reuse once its chunk is acknowledged (a chunk
+/// ends after the record that reaches its target size, so one big record
+/// can make a batch far bigger than the chunk size).
+const MAX_SPARE_BATCH_BYTES: usize = 16 << 20;
+
 /// A chunk sent but not yet acknowledged, kept to be sent again. Its
 /// payload is the batch's own bytes, or the LZ4 block of them in
 /// `compressed`: nothing of the batch is copied on its way to the socket.
@@ -246,10 +255,12 @@ pub struct Link {
     next_seq: u64,
     inflight: VecDeque<InFlight>,
     /// Reused buffers: RESP framing before and after a payload, and LZ4
-    /// blocks of acknowledged chunks (at most a window's worth).
+    /// blocks (at most a window's worth) and batches ([`SPARE_BATCHES`])
+    /// of acknowledged chunks.
     head: Vec<u8>,
     tail: Vec<u8>,
     spare: Vec<Vec<u8>>,
+    spare_batches: Vec<WriteBatch>,
     pacer: SharedPacer,
     stream: u8,
     chunk_size: usize,
@@ -295,6 +306,7 @@ impl Link {
             head: Vec::new(),
             tail: Vec::new(),
             spare: Vec::new(),
+            spare_batches: Vec::new(),
             pacer,
             stream,
             chunk_size,
@@ -350,6 +362,13 @@ impl Link {
                 "unexpected IMPORT reply {other:?}"
             ))),
         }
+    }
+
+    /// An empty batch to fill with the next chunk: one of an acknowledged
+    /// chunk, cleared, when there is one, so its memory is reused rather
+    /// than faulted in again for every chunk.
+    pub fn take_batch(&mut self) -> WriteBatch {
+        self.spare_batches.pop().unwrap_or_default()
     }
 
     /// Sends one chunk holding `keys` keys (counted in the snapshot phase
@@ -552,7 +571,7 @@ impl Link {
     }
 
     /// Forgets the oldest chunk in flight (acknowledged) and counts it;
-    /// its LZ4 buffer is kept for a later chunk, up to a window's worth.
+    /// its LZ4 buffer and batch are kept for a later chunk, up to a window's worth.
     fn retire_front(&mut self, status: &MigrationStatus) {
         if let Some(mut f) = self.inflight.pop_front() {
             self.tally.chunks = f.seq;
@@ -563,6 +582,12 @@ impl Link {
             if self.spare.len() < self.inflight.len() + 1 && f.compressed.capacity() > 0 {
                 f.compressed.clear();
                 self.spare.push(std::mem::take(&mut f.compressed));
+            }
+            if self.spare_batches.len() < SPARE_BATCHES
+                && f.batch.size_in_bytes() <= MAX_SPARE_BATCH_BYTES
+            {
+                f.batch.clear();
+                self.spare_batches.push(f.batch);
             }
         }
     }

@@ -199,7 +199,13 @@ impl<'a> SnapshotReader<'a> {
                         stats.keys += 1;
                     }
                 }
-                self.position.after = Some(k.to_vec());
+                match &mut self.position.after {
+                    Some(after) => {
+                        after.clear();
+                        after.extend_from_slice(k);
+                    }
+                    None => self.position.after = Some(k.to_vec()),
+                }
                 if self.unevicted >= EVICT_EVERY {
                     let from = self.evicted_to.take().unwrap_or_else(|| start.clone());
                     evict_behind(self.storage, cf, &from, k);

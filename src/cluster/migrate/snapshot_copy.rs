@@ -5,8 +5,6 @@
 
 use std::sync::atomic::Ordering;
 
-use rocksdb::WriteBatch;
-
 use super::frame::Phase;
 use super::job::Job;
 use super::link::Link;
@@ -161,7 +159,7 @@ fn send_part(
     .with_part(plan.clone(), stream);
     reader.stop_before_cf(cf_limit);
     while !reader.finished() {
-        let mut batch = WriteBatch::default();
+        let mut batch = link.take_batch();
         let st = reader
             .fill(&mut batch, link.chunk_size())
             .map_err(|e| JobError::Storage(e.to_string()))?;
