@@ -65,9 +65,9 @@ fn main() {
     let meta_cf = storage.cf(Cf::Metadata);
     let sub_cf = storage.cf(Cf::Subkey);
     let version = storage.next_version();
-    let mut flush = |batch: &mut WriteBatch, force: bool| {
+    let flush = |batch: &mut WriteBatch, bytes: &mut u64, force: bool| {
         if force || batch.size_in_bytes() >= chunk {
-            bytes += batch.size_in_bytes() as u64;
+            *bytes += batch.size_in_bytes() as u64;
             if let Err(e) = storage.write(std::mem::take(batch)) {
                 eprintln!("write failed: {e}");
                 std::process::exit(1);
@@ -112,7 +112,7 @@ fn main() {
                 batch.put_cf(meta_cf, key, metadata::encode_string(0, value));
             }
         }
-        flush(&mut batch, false);
+        flush(&mut batch, &mut bytes, false);
     }
     if shape == "bighash" {
         let mut meta = Composite::new(DataType::Hash, version);
@@ -123,8 +123,7 @@ fn main() {
             meta.encode(),
         );
     }
-    flush(&mut batch, true);
-    drop(flush);
+    flush(&mut batch, &mut bytes, true);
     println!("{:.3} {} {}", started.elapsed().as_secs_f64(), bytes, count);
 }
 
