@@ -155,6 +155,8 @@ pub static KEYS: &[KeyDef] = &[
     key("rocksdb.wal_ttl_seconds", "10800", int(0, I32), false),
     key("rocksdb.wal_size_limit_mb", "16384", int(0, I32), false),
     key("rocksdb.stats_dump_period_sec", "0", int(0, I32), false),
+    key("rocksdb.bytes_per_sync", "1048576", int(0, I32), false),
+    key("rocksdb.wal_bytes_per_sync", "1048576", int(0, I32), false),
     key("rocksdb.write_options.sync", "no", Kind::Bool, true),
     key(
         "migrate-type",

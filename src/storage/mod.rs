@@ -187,6 +187,12 @@ impl Storage {
         db_opts.set_wal_ttl_seconds(cfg.int("rocksdb.wal_ttl_seconds") as u64);
         db_opts.set_wal_size_limit_mb(cfg.int("rocksdb.wal_size_limit_mb") as u64);
         db_opts.set_stats_dump_period_sec(cfg.int("rocksdb.stats_dump_period_sec") as u32);
+        // Written SST and WAL files go to disk every this many bytes, not
+        // in bursts when the kernel decides: dirty pages cannot be dropped
+        // from the page cache, so bulk writes (imports, compactions after
+        // them) would otherwise pile up there whatever is dropped behind.
+        db_opts.set_bytes_per_sync(cfg.int("rocksdb.bytes_per_sync") as u64);
+        db_opts.set_wal_bytes_per_sync(cfg.int("rocksdb.wal_bytes_per_sync") as u64);
         // Tickers only (no histograms or timers): the cheap level that
         // still counts keys written/read and iterator seeks/nexts for INFO.
         db_opts.enable_statistics();
