@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cluster::migration::{
-    assert_moved_intact, field, fill_slot, job_line, start_migration, wait_job_end,
+    assert_moved_intact, dump_all, field, fill_slot, job_line, start_migration, wait_job_end,
 };
 use cluster::{key_in_slot, Cluster};
 use common::{q, wait_until};
@@ -168,6 +168,128 @@ fn a_killed_source_restarts_and_the_job_resumes_with_every_write() {
     let mut src = cl.client(0);
     let left: i64 = q(&mut src, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
     assert_eq!(left, 0);
+}
+
+#[test]
+fn a_source_killed_in_its_wal_phase_counts_every_stream_once_resumed() {
+    let _serial = serial();
+    // A sequence gap of 1 keeps the job shipping WAL while anything is
+    // written, instead of cutting over once the gap is small.
+    let mut cl = Cluster::start_with(
+        2,
+        &[
+            ("migrate-parallelism", "2"),
+            ("migrate-sequence-gap", "1"),
+            // Several files after COMPACT: their bounds are where the
+            // job can split the slot.
+            ("rocksdb.target_file_size_base", "1"),
+        ],
+    );
+    let slot = 402;
+    // Strings only: the metadata column family holds the slot, so both
+    // streams carry keys (and the job's key count depends on both).
+    let keys: Vec<String> = (0..4000)
+        .map(|i| key_in_slot(slot, &format!(":s{i}")))
+        .collect();
+    {
+        let mut con = cl.client(0);
+        let mut pipe = redis::pipe();
+        // Random letters: values LZ4 cannot shrink keep the slot's files
+        // as big as its data, so there are several to split it by.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for k in &keys {
+            let value: String = (0..1000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (b'a' + (x % 26) as u8) as char
+                })
+                .collect();
+            pipe.cmd("SET").arg(k).arg(value).ignore();
+        }
+        let _: () = pipe.query(&mut con).expect("fill");
+    }
+    let filled = dump_all(&cl, 0, &keys);
+    // The writer only overwrites keys the snapshot holds, so the job's
+    // key count is the slot's whatever the writer does.
+    let hot: Vec<String> = filled.iter().step_by(400).map(|(k, _)| k.clone()).collect();
+    // On disk, so the job splits the slot between its two streams.
+    let _: () = q(&mut cl.client(0), &["COMPACT"]);
+    rate_limit(&cl, 0, 2);
+    start_migration(&cl, 0, 1, slot);
+
+    // A writer faster than the rate limit keeps the job in its WAL phase.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, hot) = (stop.clone(), hot.clone());
+        let mut con = cl.client(0);
+        std::thread::spawn(move || {
+            let value = "w".repeat(4 * 1024);
+            let mut i = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let k = &hot[i % hot.len()];
+                // Refused once the job cuts over: only the load matters.
+                let _: redis::RedisResult<()> =
+                    redis::cmd("SET").arg(k).arg(&value).query(&mut con);
+                i += 1;
+            }
+        })
+    };
+    let mut line = String::new();
+    let in_wal = wait_until(Duration::from_secs(60), || {
+        line = job_line(&cl, 0);
+        line.contains("state=incremental")
+    });
+    assert!(in_wal, "the job never reached its WAL phase: {line}");
+    std::thread::sleep(Duration::from_millis(1000));
+    let before_kill = job_line(&cl, 0);
+    assert!(before_kill.contains("state=incremental"), "{before_kill}");
+    assert_eq!(
+        field(&before_kill, "keys"),
+        filled.len() as u64,
+        "{before_kill}"
+    );
+    let job = before_kill
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("job_");
+    let dst_log = cl.nodes[1].server.log();
+    assert!(
+        dst_log.contains(&format!("(job {job}, stream 1)")),
+        "the slot was split between two streams:\n{dst_log}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.join().expect("writer");
+    // At once: the WAL the writer left behind keeps the job in its WAL
+    // phase for a while (it moves at 2 MB/s).
+    cl.nodes[0].server.kill9();
+    cl.restart(0);
+
+    let line = wait_job_end(&cl, 0);
+    assert!(line.contains("state=success"), "{line}");
+    assert!(line.contains("streams=2"), "{line}");
+    let log = cl.server(0).log();
+    assert!(log.contains("resumed after chunk"), "{log}");
+    // Every key of the snapshot once, from both streams' checkpoints
+    // (stream 0's alone held about half), and no chunk forgotten.
+    assert_eq!(field(&line, "keys"), filled.len() as u64, "{line}");
+    assert!(
+        field(&line, "chunks") >= field(&before_kill, "chunks"),
+        "{before_kill}\n{line}"
+    );
+    // Every key arrived, the writer's keys with its last value.
+    let mut dst = cl.client(1);
+    for (k, dump) in &filled {
+        if hot.contains(k) {
+            let v: Vec<u8> = q(&mut dst, &["GET", k]);
+            assert_eq!(v.len(), 4 * 1024, "{k}");
+        } else {
+            let d: Vec<u8> = q(&mut dst, &["DUMP", k]);
+            assert_eq!(&d, dump, "{k}");
+        }
+    }
 }
 
 #[test]

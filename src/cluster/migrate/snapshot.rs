@@ -24,8 +24,9 @@ pub struct Position {
 }
 
 /// Bytes read between two evictions of the files behind the reader from
-/// the page cache.
-const EVICT_EVERY: usize = 32 << 20;
+/// the page cache (per stream: two streams and RocksDB's readahead stay
+/// well within the 64 MiB a move may add to the page cache).
+const EVICT_EVERY: usize = 16 << 20;
 
 /// What one call to [`SnapshotReader::fill`] put in the batch.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -101,7 +101,10 @@ fn stream_from(
     let (storage, status) = (&job.node.storage, job.status);
     let mut shipped = snapshot_seq;
     match from {
-        CopyFrom::Wal(after) => shipped = after,
+        CopyFrom::Wal(after) => {
+            count_finished_streams(job);
+            shipped = after;
+        }
         CopyFrom::Snapshot(position) => copy_snapshot(job, link, position)?,
     }
 
@@ -134,6 +137,26 @@ fn stream_from(
         }
     }
     Ok(shipped)
+}
+
+/// A job resumed in its WAL phase goes on on stream 0 only: what the
+/// other snapshot streams delivered is counted from their checkpoints at
+/// the destination (announcing each stream returns its tally), so the
+/// job's totals cover the whole snapshot. Only counters depend on it: a
+/// stream that cannot be reached is left out with a warning.
+fn count_finished_streams(job: &Job) {
+    let streams = job.status.plan.lock().streams();
+    for stream in 1..streams {
+        match job.target.open(stream as u8) {
+            Ok((link, _)) => link.count_held(job.status),
+            Err(e) => tracing::warn!(
+                "job {}: stream {}'s totals are not counted: {}",
+                job.status.job_id,
+                stream,
+                e
+            ),
+        }
+    }
 }
 
 /// Where a job's streams connect and what they share: the destination,
