@@ -130,8 +130,9 @@ pub struct ImportRegistry {
 /// Most decompression buffers kept between chunks (one per stream
 /// receiving at the same time).
 const SCRATCH_KEPT: usize = 8;
-/// Largest decompression buffer kept between chunks.
-const SCRATCH_MAX_KEPT_BYTES: usize = 64 << 20;
+/// Largest decompression buffer kept between chunks (four times the
+/// default `migrate-batch-size-max-kb`; a bigger one is freed after use).
+const SCRATCH_MAX_KEPT_BYTES: usize = 16 << 20;
 
 impl ImportRegistry {
     /// Registers (or re-registers, on resume) a job. A job already
