@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cluster::migration::{
-    assert_moved_intact, dump_all, field, fill_slot, job_line, start_migration, wait_job_end,
+    assert_moved_intact, dump_all, field, fill_slot, job_line, random_letters, start_migration,
+    wait_job_end,
 };
 use cluster::{key_in_slot, Cluster};
 use common::{q, wait_until};
@@ -198,15 +199,10 @@ fn a_source_killed_in_its_wal_phase_counts_every_stream_once_resumed() {
         // as big as its data, so there are several to split it by.
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for k in &keys {
-            let value: String = (0..1000)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (b'a' + (x % 26) as u8) as char
-                })
-                .collect();
-            pipe.cmd("SET").arg(k).arg(value).ignore();
+            pipe.cmd("SET")
+                .arg(k)
+                .arg(random_letters(&mut x, 1000))
+                .ignore();
         }
         let _: () = pipe.query(&mut con).expect("fill");
     }

@@ -23,14 +23,7 @@ pub fn fill_slot(
     for part in (0..n).collect::<Vec<_>>().chunks(1000) {
         let mut pipe = redis::pipe();
         for i in part {
-            let value: String = (0..size)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (b'a' + (x % 26) as u8) as char
-                })
-                .collect();
+            let value = random_letters(&mut x, size);
             let k = key_in_slot(slot, &format!(":{i}"));
             // Every other key is composite, so subkey and score records
             // move too: the same bytes split into fields, items, members.
@@ -48,6 +41,19 @@ pub fn fill_slot(
         let _: () = pipe.query(&mut con).unwrap();
     }
     dump_all(cl, node, &keys)
+}
+
+/// `size` random lowercase letters from the xorshift state `x` (values
+/// LZ4 cannot shrink much, so files on disk are as big as the data).
+pub fn random_letters(x: &mut u64, size: usize) -> String {
+    (0..size)
+        .map(|_| {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            (b'a' + (*x % 26) as u8) as char
+        })
+        .collect()
 }
 
 /// `(key, DUMP payload)` of every key in `keys`, read from node `node`.
