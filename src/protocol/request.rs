@@ -124,15 +124,15 @@ impl RequestDecoder {
     /// own small copies, when they are small, so they stop sharing the
     /// read buffer: a buffer nobody else points into can be grown in
     /// place (or reused after a big bulk) instead of replaced by a fresh
-    /// allocation. Returns false when they are too big to be worth it.
-    pub fn own_small_args(&mut self) -> bool {
+    /// allocation. Arguments over [`OWNED_ARGS_MAX_BYTES`] in all are left
+    /// as they are: copying them would cost more than it saves.
+    pub fn own_small_args(&mut self) {
         if self.held_bytes() > OWNED_ARGS_MAX_BYTES {
-            return false;
+            return;
         }
         for arg in &mut self.args {
             *arg = Bytes::copy_from_slice(arg);
         }
-        true
     }
 
     /// Bytes held by the arguments of the request being decoded; together

@@ -344,6 +344,15 @@ impl Connection {
                 tokio::time::sleep(Duration::from_secs(timeout)).await
             }
         };
+        // An async block, so no timer is set up unless there is a buffer
+        // to give back.
+        let release_after = async {
+            if release {
+                tokio::time::sleep(RELEASE_READ_BUFFER_AFTER).await
+            } else {
+                std::future::pending::<()>().await
+            }
+        };
         let shared = self.session.shared.clone();
         tokio::select! {
             r = self.socket.read_buf(&mut self.rbuf) => {
@@ -356,7 +365,7 @@ impl Connection {
             }
             _ = shared.kill_notify.notified() => Err(CloseReason::Killed),
             _ = idle => Err(CloseReason::Timeout),
-            _ = tokio::time::sleep(RELEASE_READ_BUFFER_AFTER), if release => Ok(ReadOutcome::Release),
+            _ = release_after => Ok(ReadOutcome::Release),
         }
     }
 }

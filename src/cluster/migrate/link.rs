@@ -571,7 +571,8 @@ impl Link {
     }
 
     /// Forgets the oldest chunk in flight (acknowledged) and counts it;
-    /// its LZ4 buffer and batch are kept for a later chunk, up to a window's worth.
+    /// its LZ4 buffer (up to a window's worth) and its batch
+    /// ([`SPARE_BATCHES`]) are kept for later chunks.
     fn retire_front(&mut self, status: &MigrationStatus) {
         if let Some(mut f) = self.inflight.pop_front() {
             self.tally.chunks = f.seq;
