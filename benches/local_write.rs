@@ -11,9 +11,10 @@
 
 use std::time::Instant;
 
+use ferrocks::cluster::slot::key_slot;
 use ferrocks::config::Config;
 use ferrocks::storage::metadata::{Composite, DataType};
-use ferrocks::storage::{keys, metadata, Cf, Storage};
+use ferrocks::storage::{keys, metadata, subkeys, Cf, Storage};
 use rocksdb::WriteBatch;
 
 fn main() {
@@ -65,6 +66,10 @@ fn main() {
     let meta_cf = storage.cf(Cf::Metadata);
     let sub_cf = storage.cf(Cf::Subkey);
     let version = storage.next_version();
+    // The bench's keys: a hash tag of the slot, as benches/migrate.sh
+    // fills it, so the records are the ones a move carries.
+    let tag = tag_for_slot(slot);
+    let big_key = format!("{{{tag}}}bighash");
     let flush = |batch: &mut WriteBatch, bytes: &mut u64, force: bool| {
         if force || batch.size_in_bytes() >= chunk {
             *bytes += batch.size_in_bytes() as u64;
@@ -80,7 +85,7 @@ fn main() {
         let value = &pool[offset..offset + len];
         match shape.as_str() {
             "hashes" => {
-                let user_key = format!("bench:{i}");
+                let user_key = format!("{{{tag}}}bench:{i}");
                 let fields: Vec<(&[u8], &[u8])> = if i % 2 == 1 {
                     vec![(b"f1", value)]
                 } else {
@@ -89,26 +94,20 @@ fn main() {
                 };
                 let mut meta = Composite::new(DataType::Hash, version + i);
                 meta.size = fields.len() as u64;
-                let key = keys::encode_in_slot(b"", slot, user_key.as_bytes());
+                let key = keys::encode(b"", user_key.as_bytes());
                 batch.put_cf(meta_cf, key, meta.encode());
                 for (field, v) in fields {
-                    batch.put_cf(
-                        sub_cf,
-                        subkey(slot, user_key.as_bytes(), version + i, field),
-                        v,
-                    );
+                    let sub = subkeys::subkey(b"", user_key.as_bytes(), version + i, field);
+                    batch.put_cf(sub_cf, sub, v);
                 }
             }
             "bighash" => {
                 let field = format!("field:{i}");
-                batch.put_cf(
-                    sub_cf,
-                    subkey(slot, b"bighash", version, field.as_bytes()),
-                    value,
-                );
+                let sub = subkeys::subkey(b"", big_key.as_bytes(), version, field.as_bytes());
+                batch.put_cf(sub_cf, sub, value);
             }
             _ => {
-                let key = keys::encode_in_slot(b"", slot, format!("bench:{i}").as_bytes());
+                let key = keys::encode(b"", format!("{{{tag}}}bench:{i}").as_bytes());
                 batch.put_cf(meta_cf, key, metadata::encode_string(0, value));
             }
         }
@@ -119,7 +118,7 @@ fn main() {
         meta.size = count;
         batch.put_cf(
             meta_cf,
-            keys::encode_in_slot(b"", slot, b"bighash"),
+            keys::encode(b"", big_key.as_bytes()),
             meta.encode(),
         );
     }
@@ -127,13 +126,11 @@ fn main() {
     println!("{:.3} {} {}", started.elapsed().as_secs_f64(), bytes, count);
 }
 
-/// A subkey-CF key of `user_key` placed in `slot` (the bench's keys carry
-/// a hash tag of the migrated slot; here the slot is given).
-fn subkey(slot: u16, user_key: &[u8], version: u64, field: &[u8]) -> Vec<u8> {
-    let mut out = keys::slot_prefix(b"", slot);
-    out.extend_from_slice(&(user_key.len() as u32).to_be_bytes());
-    out.extend_from_slice(user_key);
-    out.extend_from_slice(&version.to_be_bytes());
-    out.extend_from_slice(field);
-    out
+/// A hash tag `t<N>` whose keys land in `slot` (the first such N, as
+/// benches/migrate.sh picks it).
+fn tag_for_slot(slot: u16) -> String {
+    (0u64..)
+        .map(|i| format!("t{i}"))
+        .find(|t| key_slot(t.as_bytes()) == slot % 16384)
+        .unwrap_or_default()
 }
