@@ -430,7 +430,7 @@ if (( ONLY_RAW )); then
     echo "# ferrocks slot migration: memory bound on a big slot"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(nproc) CPUs"
-    echo "- one slot of $KEYS string keys, values $VMIN..$VMAX B ($(MB "$RAW_A") MB of records); writer $LOAD SET/s during the move"
+    echo "- one slot of $KEYS records ($SHAPE), values $VMIN..$VMAX B ($(MB "$RAW_A") MB of records); writer $LOAD SET/s during the move"
     echo "- raw-key-value${IMPORT_MODE:+ (import-mode $IMPORT_MODE)}: $A_SECS s, $(rate "$RAW_A" "$A_SECS") MB/s, wire/raw $(ratio "$WIRE_A" "$RAW_A")"
     echo "- peak RSS growth during the move: source $A_SRC MiB, destination $A_DST MiB (target <= 64 MiB each)"
     echo "- page cache added by the move (data dirs evicted before it): source $A_PCS MiB, destination $A_PCD MiB (target <= 64 MiB each)"
