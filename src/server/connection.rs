@@ -337,22 +337,8 @@ impl Connection {
             self.rbuf.reserve(step);
         }
         let timeout = self.server.hot.timeout_secs.load(Ordering::Relaxed);
-        let idle = async {
-            if timeout == 0 {
-                std::future::pending::<()>().await
-            } else {
-                tokio::time::sleep(Duration::from_secs(timeout)).await
-            }
-        };
-        // An async block, so no timer is set up unless there is a buffer
-        // to give back.
-        let release_after = async {
-            if release {
-                tokio::time::sleep(RELEASE_READ_BUFFER_AFTER).await
-            } else {
-                std::future::pending::<()>().await
-            }
-        };
+        let idle = sleep_or_never((timeout > 0).then(|| Duration::from_secs(timeout)));
+        let release_after = sleep_or_never(release.then_some(RELEASE_READ_BUFFER_AFTER));
         let shared = self.session.shared.clone();
         tokio::select! {
             r = self.socket.read_buf(&mut self.rbuf) => {
@@ -376,4 +362,13 @@ enum ReadOutcome {
     Read,
     /// None came in time: the idle read buffer can be given back.
     Release,
+}
+
+/// Sleeps for `wait`, or never ends when there is none. A timer is set up
+/// only when the future is first polled with a wait to make.
+async fn sleep_or_never(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending::<()>().await,
+    }
 }
