@@ -228,6 +228,7 @@ impl Server {
             .spawn()
             .map_err(|e| format!("spawn {BIN}: {e}"))?;
         self.child = Some(child);
+        let log_start = std::fs::metadata(self.log_path()).map_or(0, |m| m.len());
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
@@ -235,11 +236,16 @@ impl Server {
                 return Err(format!("exited early with {status}"));
             }
             // A socket connected to itself is not the server, nor is
-            // another test's server that took the port first.
+            // another test's server that took the port first. A server
+            // that does not answer INFO (a password is set) counts once
+            // it has said it is ready: something else may hold the port.
             let pid = self.child.as_ref().map(|c| c.id());
             if TcpStream::connect(("127.0.0.1", self.port))
                 .is_ok_and(|c| c.local_addr().map(|a| a.port()).ok() != Some(self.port))
-                && pid.is_some_and(|pid| served_by(self.port, pid) != Some(false))
+                && pid.is_some_and(|pid| match served_by(self.port, pid) {
+                    Some(ours) => ours,
+                    None => self.said_ready_since(log_start),
+                })
             {
                 return Ok(());
             }
@@ -284,6 +290,26 @@ impl Server {
     /// The file receiving the process' stdout and stderr.
     pub fn log_path(&self) -> PathBuf {
         self.tmp.path().join("stderr.log")
+    }
+
+    /// True when the server's log, from byte `from` on, says it is ready
+    /// (or the server logs to its own `log-dir`, out of sight here).
+    fn said_ready_since(&self, from: u64) -> bool {
+        let elsewhere = self
+            .opts
+            .args
+            .iter()
+            .any(|(k, v)| k == "log-dir" && !v.is_empty())
+            || self
+                .opts
+                .config
+                .as_deref()
+                .is_some_and(|c| c.contains("log-dir"));
+        let log = std::fs::read(self.log_path()).unwrap_or_default();
+        elsewhere
+            || log
+                .get(from as usize..)
+                .is_some_and(|new| new.windows(27).any(|w| w == b"Ready to accept connections"))
     }
 
     /// Everything the process (all its runs) wrote to stdout and stderr.
