@@ -1134,7 +1134,10 @@ impl Move {
             let why = log
                 .lines()
                 .rev()
-                .find(|l| l.contains(&format!("migration job {job_id} failed")))
+                .find(|l| {
+                    l.contains(&format!("migration job {job_id} failed"))
+                        || l.contains(&format!("per-key migration job {job_id} stopped"))
+                })
                 .unwrap_or("")
                 .to_string();
             end = format!("failed ({})", why.trim());
@@ -1660,16 +1663,20 @@ fn simultaneous_moves_from_two_sources_to_one_destination_arrive_intact() {
 }
 
 /// A TCP proxy to `target` that forwards everything until the source sends
-/// `CLUSTERX IMPORT-COMMIT`: that command reaches the destination (which
-/// takes the slots), its reply is dropped and the connection is closed a
-/// moment later, so the source cannot know the outcome. Later connections
-/// are forwarded normally. Returns the proxy's port.
-fn commit_reply_eating_proxy(target: u16) -> u16 {
+/// `CLUSTERX IMPORT-COMMIT`: with `forward_commit` that command reaches the
+/// destination (which takes the slots), otherwise it is dropped; either
+/// way no reply comes back and the connection is closed a moment later, so
+/// the source cannot know the outcome. Later connections are forwarded
+/// normally. Returns the proxy's port and a flag raised once the commit
+/// was caught.
+fn commit_reply_eating_proxy(target: u16, forward_commit: bool) -> (u16, Arc<AtomicBool>) {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
     let port = listener.local_addr().expect("proxy address").port();
     let armed = Arc::new(AtomicBool::new(true));
+    let caught = Arc::new(AtomicBool::new(false));
+    let caught_here = caught.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(client) = conn else { continue };
@@ -1698,6 +1705,7 @@ fn commit_reply_eating_proxy(target: u16) -> u16 {
                 let _ = c_write.shutdown(Shutdown::Both);
             });
             let armed = armed.clone();
+            let caught = caught_here.clone();
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 16 * 1024];
                 while let Ok(n) = c_read.read(&mut buf) {
@@ -1707,7 +1715,10 @@ fn commit_reply_eating_proxy(target: u16) -> u16 {
                     let commit = buf[..n].windows(13).any(|w| w == b"IMPORT-COMMIT");
                     if commit && armed.swap(false, Ordering::SeqCst) {
                         muted.store(true, Ordering::SeqCst);
-                        let _ = s_write.write_all(&buf[..n]);
+                        if forward_commit {
+                            let _ = s_write.write_all(&buf[..n]);
+                        }
+                        caught.store(true, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(200));
                         let _ = c_read.shutdown(Shutdown::Both);
                         let _ = s_write.shutdown(Shutdown::Both);
@@ -1721,7 +1732,7 @@ fn commit_reply_eating_proxy(target: u16) -> u16 {
             });
         }
     });
-    port
+    (port, caught)
 }
 
 /// Found by the loop (source and destination killed together in the
@@ -1736,7 +1747,7 @@ fn commit_reply_eating_proxy(target: u16) -> u16 {
 fn a_source_back_before_its_destination_keeps_an_unsettled_hand_off_paused() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut cl = Cluster::start(2);
-    let proxy = commit_reply_eating_proxy(cl.port(1));
+    let (proxy, _) = commit_reply_eating_proxy(cl.port(1), true);
     // Node 0 reaches node 1 through the proxy.
     cl.push_halves_via(proxy, 2);
     let slot = 306;
@@ -1818,4 +1829,43 @@ fn a_job_resumed_before_its_destination_is_back_waits_for_it() {
         .map(|n| n.importing)
         .unwrap_or_default();
     assert!(marks.is_empty(), "importing marks left: {marks:?}");
+}
+
+/// Found by the loop (per-key path, destination killed in the cut-over):
+/// the destination acknowledged the per-key job's opening chunk but, on
+/// the SST import path, kept it in an unsealed file, so a destination
+/// restarted before the hand-off reported no chunk at all; the source,
+/// asking again after a lost commit, refused to commit "chunk 0 of 1" and
+/// left the slot MIGRATING with every key already on the destination. The
+/// opening chunk is stored with its checkpoint at once, and the hand-off
+/// asked again after the restart commits.
+#[test]
+fn a_per_key_hand_off_asked_again_after_its_destination_restarted_commits() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cl = Cluster::start_with(2, &[("migrate-type", "redis-command")]);
+    let (proxy, caught) = commit_reply_eating_proxy(cl.port(1), false);
+    cl.push_halves_via(proxy, 2);
+    let slot = 310;
+    let before = fill_slot(&cl, 0, slot, 500, 100);
+    cluster::migration::start_migration(&cl, 0, 1, slot);
+    // The commit never reaches the destination; the source asks again
+    // after a pause, by which time the destination has restarted.
+    let at_commit = common::wait_until(Duration::from_secs(60), || caught.load(Ordering::SeqCst));
+    assert!(at_commit, "the job never reached its hand-off");
+    cl.kill9(1);
+    cl.start_again(1);
+
+    let line = cluster::migration::wait_job_end(&cl, 0);
+    assert!(
+        line.contains("state=success"),
+        "{line}\n--- source log ---\n{}",
+        cl.server(0).log()
+    );
+    cluster::migration::assert_moved_intact(&cl, 0, 1, slot, &before);
+    let marks = cluster::cluster_nodes(&mut cl.client(0))
+        .into_iter()
+        .find(|n| n.is_myself())
+        .map(|n| n.migrating)
+        .unwrap_or_default();
+    assert!(marks.is_empty(), "migrating marks left: {marks:?}");
 }

@@ -545,7 +545,18 @@ pub fn q_err(con: &mut redis::Connection, args: &[&str]) -> String {
 pub fn err_text(e: &redis::RedisError) -> String {
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => format!("{code} {detail}"),
-        (Some(code), None) => code.to_string(),
+        (Some(code), None) => {
+            // A pipeline's failure (ASKING plus a command) keeps the
+            // server's error, with its detail, inside.
+            let inner = e.clone().into_server_errors();
+            match inner.as_deref().and_then(|errors| errors.first()) {
+                Some((_, first)) => match first.details() {
+                    Some(detail) => format!("{} {detail}", first.code()),
+                    None => first.code().to_string(),
+                },
+                None => code.to_string(),
+            }
+        }
         _ => e.to_string(),
     }
 }

@@ -264,12 +264,17 @@ pub fn copy_keys(
             // One empty chunk, so the destination keeps a checkpoint for
             // the job like for any job with data there: a re-announcement
             // after it restarted is then a resumed job, not a new one
-            // whose leftovers are to be dropped.
+            // whose leftovers are to be dropped. Sent as a WAL-phase chunk,
+            // which the destination stores with its checkpoint at once: a
+            // snapshot chunk may wait in an SST file that is only ingested
+            // when the job is announced again, so a destination killed
+            // before that would report no chunk, and a hand-off asked
+            // again would be refused ("chunk 0 of 1").
             let settings = node.settings.link();
             link.send(
                 status,
                 &settings,
-                Phase::Snapshot,
+                Phase::Incremental,
                 WriteBatch::default(),
                 0,
                 PER_KEY_POSITION,
