@@ -1095,9 +1095,12 @@ impl Move {
             self.attempts.push(format!("MIGRATE refused: {e}"));
             return false;
         }
-        self.job_id = jobs_of(cl, self.src)
-            .into_iter()
+        // A new job, or a stopped per-key job resumed under its own id.
+        let jobs = jobs_of(cl, self.src);
+        self.job_id = jobs
+            .iter()
             .find(|j| !before.contains(&j.id) && j.first == self.slot)
+            .or_else(|| jobs.iter().rev().find(|j| j.first == self.slot))
             .map(|j| j.id)
             .unwrap_or(0);
         true
@@ -1662,14 +1665,24 @@ fn simultaneous_moves_from_two_sources_to_one_destination_arrive_intact() {
     println!("job ids collided in {collisions} of 6 attempts");
 }
 
+/// What [`commit_catching_proxy`] does with the first `IMPORT-COMMIT`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AtCommit {
+    /// Passes it on (the destination takes the slots) and drops the reply.
+    Forward,
+    /// Drops it (the destination never hears of it) and its reply.
+    Drop,
+    /// Answers it with an error itself; the link stays up.
+    Refuse,
+}
+
 /// A TCP proxy to `target` that forwards everything until the source sends
-/// `CLUSTERX IMPORT-COMMIT`: with `forward_commit` that command reaches the
-/// destination (which takes the slots), otherwise it is dropped; either
-/// way no reply comes back and the connection is closed a moment later, so
-/// the source cannot know the outcome. Later connections are forwarded
-/// normally. Returns the proxy's port and a flag raised once the commit
-/// was caught.
-fn commit_reply_eating_proxy(target: u16, forward_commit: bool) -> (u16, Arc<AtomicBool>) {
+/// `CLUSTERX IMPORT-COMMIT`, which it handles as `at_commit` says. With
+/// [`AtCommit::Forward`] and [`AtCommit::Drop`] no reply comes back and
+/// the connection is closed a moment later, so the source cannot know the
+/// outcome. Later commits and connections are forwarded normally. Returns
+/// the proxy's port and a flag raised once the commit was caught.
+fn commit_catching_proxy(target: u16, at_commit: AtCommit) -> (u16, Arc<AtomicBool>) {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
@@ -1714,11 +1727,16 @@ fn commit_reply_eating_proxy(target: u16, forward_commit: bool) -> (u16, Arc<Ato
                     }
                     let commit = buf[..n].windows(13).any(|w| w == b"IMPORT-COMMIT");
                     if commit && armed.swap(false, Ordering::SeqCst) {
+                        caught.store(true, Ordering::SeqCst);
+                        if at_commit == AtCommit::Refuse {
+                            let _ =
+                                c_read.write_all(b"-ERR the test proxy refuses this commit\r\n");
+                            continue;
+                        }
                         muted.store(true, Ordering::SeqCst);
-                        if forward_commit {
+                        if at_commit == AtCommit::Forward {
                             let _ = s_write.write_all(&buf[..n]);
                         }
-                        caught.store(true, Ordering::SeqCst);
                         std::thread::sleep(Duration::from_millis(200));
                         let _ = c_read.shutdown(Shutdown::Both);
                         let _ = s_write.shutdown(Shutdown::Both);
@@ -1747,7 +1765,7 @@ fn commit_reply_eating_proxy(target: u16, forward_commit: bool) -> (u16, Arc<Ato
 fn a_source_back_before_its_destination_keeps_an_unsettled_hand_off_paused() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut cl = Cluster::start(2);
-    let (proxy, _) = commit_reply_eating_proxy(cl.port(1), true);
+    let (proxy, _) = commit_catching_proxy(cl.port(1), AtCommit::Forward);
     // Node 0 reaches node 1 through the proxy.
     cl.push_halves_via(proxy, 2);
     let slot = 306;
@@ -1843,7 +1861,7 @@ fn a_job_resumed_before_its_destination_is_back_waits_for_it() {
 fn a_per_key_hand_off_asked_again_after_its_destination_restarted_commits() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut cl = Cluster::start_with(2, &[("migrate-type", "redis-command")]);
-    let (proxy, caught) = commit_reply_eating_proxy(cl.port(1), false);
+    let (proxy, caught) = commit_catching_proxy(cl.port(1), AtCommit::Drop);
     cl.push_halves_via(proxy, 2);
     let slot = 310;
     let before = fill_slot(&cl, 0, slot, 500, 100);
@@ -1868,4 +1886,61 @@ fn a_per_key_hand_off_asked_again_after_its_destination_restarted_commits() {
         .map(|n| n.migrating)
         .unwrap_or_default();
     assert!(marks.is_empty(), "migrating marks left: {marks:?}");
+}
+
+/// A per-key job stopped by a refused hand-off keeps its slots MIGRATING
+/// and its record (its keys are on the destination); a MIGRATE of a
+/// different range is refused with the job's own slots and destination,
+/// and MIGRATE of the same slot to the same node resumes the job under its
+/// own id, which then finishes the move without a restart.
+#[test]
+fn a_stopped_per_key_job_is_resumed_by_the_same_migrate() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cl = Cluster::start_with(2, &[("migrate-type", "redis-command")]);
+    let (proxy, caught) = commit_catching_proxy(cl.port(1), AtCommit::Refuse);
+    cl.push_halves_via(proxy, 2);
+    let slot = 312;
+    let before = fill_slot(&cl, 0, slot, 500, 100);
+    cluster::migration::start_migration(&cl, 0, 1, slot);
+    let line = cluster::migration::wait_job_end(&cl, 0);
+    assert!(caught.load(Ordering::SeqCst), "the commit never came");
+    assert!(line.contains("state=failed"), "{line}");
+    let stopped = jobs_of(&cl, 0);
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    let marks = cluster::cluster_nodes(&mut cl.client(0))
+        .into_iter()
+        .find(|n| n.is_myself())
+        .map(|n| n.migrating)
+        .unwrap_or_default();
+    assert_eq!(marks.len(), 1, "the slot stays MIGRATING: {marks:?}");
+
+    let mut src = cl.client(0);
+    let wider: Result<Value, String> = cluster::try_q(
+        &mut src,
+        &[
+            "CLUSTERX",
+            "MIGRATE",
+            &format!("{slot}-{}", slot + 1),
+            cl.id(1),
+        ],
+    );
+    let refused = wider.expect_err("a MIGRATE over the stopped job's slot and another one");
+    let expected = format!(
+        "per-key migration job {} of slots {slot}-{slot} to {} is unfinished; migrate those slots to that node again to resume it",
+        stopped[0].id,
+        cl.id(1)
+    );
+    assert!(refused.contains(&expected), "{refused}");
+
+    cluster::migration::start_migration(&cl, 0, 1, slot);
+    let line = cluster::migration::wait_job_end(&cl, 0);
+    assert!(
+        line.contains("state=success"),
+        "{line}\n--- source log ---\n{}",
+        cl.server(0).log()
+    );
+    let jobs = jobs_of(&cl, 0);
+    assert_eq!(jobs.len(), 1, "the resumed job keeps its id: {jobs:?}");
+    assert_eq!(jobs[0].id, stopped[0].id);
+    cluster::migration::assert_moved_intact(&cl, 0, 1, slot, &before);
 }

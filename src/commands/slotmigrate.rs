@@ -90,9 +90,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             )));
         }
     }
-    refuse_per_key_with_namespaces(ctx, first, last)?;
-    let status = Arc::new(MigrationStatus::new(new_job_id(first), first, last, dst));
-    {
+    let status = {
         let mut jobs = ctx.server.node.migrations.lock();
         let busy = jobs.iter().any(|j| {
             !matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))
@@ -105,20 +103,37 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> CmdResult {
             ));
         }
         // A stopped per-key job whose keys are partly on the destination:
-        // a new job would make the destination drop them.
-        if let Some(id) = by_command::unfinished_overlap(&ctx.server.node, first, last) {
-            return Err(CmdError::err(format!(
-                "per-key migration job {id} of these slots is unfinished; restart this node to resume it"
-            )));
+        // a new job would make the destination drop them, so the same
+        // move resumes it (as a restart would) and any other is refused.
+        let unfinished = by_command::unfinished_overlap(&ctx.server.node, first, last);
+        if let Some(r) = &unfinished {
+            if (r.first, r.last, r.dst_id.as_str()) != (first, last, dst.as_str()) {
+                return Err(CmdError::err(format!(
+                    "per-key migration job {} of slots {}-{} to {} is unfinished; migrate those slots to that node again to resume it",
+                    r.job_id, r.first, r.last, r.dst_id
+                )));
+            }
+        } else {
+            refuse_per_key_with_namespaces(ctx, first, last)?;
         }
+        let id = unfinished
+            .as_ref()
+            .map_or_else(|| new_job_id(first), |r| r.job_id);
+        let status = Arc::new(MigrationStatus::new(id, first, last, dst));
         jobs.retain(|j| {
-            !matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))
-                || j.started.elapsed() < Duration::from_secs(3600)
+            j.job_id != id
+                && (!matches!(*j.state.lock(), JobState::Done | JobState::Failed(_))
+                    || j.started.elapsed() < Duration::from_secs(3600))
         });
         jobs.push(status.clone());
-    }
-    job::spawn(ctx.server.node.clone(), status.clone(), None)
-        .map_err(|e| CmdError::err(format!("cannot start the migration thread: {e}")))?;
+        drop(jobs);
+        if let Some(r) = &unfinished {
+            tracing::info!("resuming the stopped per-key migration job {}", r.job_id);
+        }
+        job::spawn(ctx.server.node.clone(), status.clone(), unfinished)
+            .map_err(|e| CmdError::err(format!("cannot start the migration thread: {e}")))?;
+        status
+    };
     if !sync {
         return Ok(Reply::ok());
     }

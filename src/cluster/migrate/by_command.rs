@@ -16,7 +16,8 @@
 //! are MIGRATING the job can no longer be cancelled (keys moved, or written
 //! on the destination by clients sent there with ASK, would be lost to
 //! clients) and a failure keeps the marks and the record, so the slots
-//! stay consistent and a restart resumes the job.
+//! stay consistent; `CLUSTERX MIGRATE` of the same slots to the same node
+//! (or a restart) resumes the job.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -172,15 +173,15 @@ pub fn keeps_state_on_failure(node: &NodeHandle, status: &MigrationStatus) -> bo
         .unwrap_or(true)
 }
 
-/// The unfinished per-key job (persisted, not running) whose slots
-/// overlap `[first, last]`, if any: a new job for them would make the
-/// destination drop the keys that job already moved.
-pub fn unfinished_overlap(node: &NodeHandle, first: u16, last: u16) -> Option<u64> {
+/// The record of the unfinished per-key job (persisted, not running)
+/// whose slots overlap `[first, last]`, if any: a new job for them would
+/// make the destination drop the keys that job already moved, so a
+/// MIGRATE of exactly its slots to its destination resumes it instead.
+pub fn unfinished_overlap(node: &NodeHandle, first: u16, last: u16) -> Option<JobRecord> {
     JobRecord::load_all(&node.storage)
         .ok()?
         .into_iter()
         .find(|r| r.per_key && r.first <= last && first <= r.last)
-        .map(|r| r.job_id)
 }
 
 /// Forgets a cancel (logged): once its slots are MIGRATING, a per-key job

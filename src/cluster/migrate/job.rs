@@ -88,9 +88,10 @@ pub fn run(node: NodeHandle, status: Arc<MigrationStatus>, resume: Option<JobRec
         Err(e) if by_command::keeps_state_on_failure(&node, &status) => {
             // Keys may be on the destination already: the slots stay
             // MIGRATING (unpaused unless the hand-off is in doubt) and the
-            // record stays, so a restart resumes the job.
+            // record stays, so MIGRATE of the same slots to the same
+            // node (or a restart) resumes the job.
             tracing::error!(
-                "per-key migration job {} stopped: {}; its slots stay MIGRATING and a restart resumes it",
+                "per-key migration job {} stopped: {}; its slots stay MIGRATING, and MIGRATE of the same slots to the same node (or a restart) resumes it",
                 status.job_id,
                 e
             );
