@@ -140,7 +140,7 @@ pub static KEYS: &[KeyDef] = &[
     ),
     key(
         "rocksdb.cache_index_and_filter_blocks",
-        "yes",
+        "no",
         Kind::Bool,
         false,
     ),
@@ -157,6 +157,13 @@ pub static KEYS: &[KeyDef] = &[
     key("rocksdb.stats_dump_period_sec", "0", int(0, I32), false),
     key("rocksdb.bytes_per_sync", "1048576", int(0, I32), false),
     key("rocksdb.wal_bytes_per_sync", "1048576", int(0, I32), false),
+    key(
+        "rocksdb.use_direct_io_for_flush_and_compaction",
+        "no",
+        Kind::Bool,
+        false,
+    ),
+    key("rocksdb.use_direct_reads", "no", Kind::Bool, false),
     key("rocksdb.write_options.sync", "no", Kind::Bool, true),
     key(
         "migrate-type",

@@ -131,6 +131,21 @@ fn compression(name: &str) -> DBCompressionType {
     }
 }
 
+/// True when files under `dir` can be opened with `O_DIRECT` (tmpfs, for
+/// one, refuses it, and RocksDB would then fail to open its files).
+fn supports_direct_io(dir: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    let probe = dir.join(".ferrocks-direct-io-probe");
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(&probe);
+    let _ = std::fs::remove_file(&probe);
+    opened.is_ok()
+}
+
 /// Drops metadata records whose expire time has passed.
 fn expired_metadata_filter(_level: u32, _key: &[u8], value: &[u8]) -> rocksdb::CompactionDecision {
     match metadata::Header::decode(value) {
@@ -193,6 +208,17 @@ impl Storage {
         // them) would otherwise pile up there whatever is dropped behind.
         db_opts.set_bytes_per_sync(cfg.int("rocksdb.bytes_per_sync") as u64);
         db_opts.set_wal_bytes_per_sync(cfg.int("rocksdb.wal_bytes_per_sync") as u64);
+        let direct_background = cfg.bool("rocksdb.use_direct_io_for_flush_and_compaction");
+        let direct_reads = cfg.bool("rocksdb.use_direct_reads");
+        if (direct_background || direct_reads) && !supports_direct_io(dir) {
+            tracing::warn!(
+                "the filesystem of {} refuses O_DIRECT: flushes, compactions and reads stay buffered",
+                dir.display()
+            );
+        } else {
+            db_opts.set_use_direct_io_for_flush_and_compaction(direct_background);
+            db_opts.set_use_direct_reads(direct_reads);
+        }
         // Tickers only (no histograms or timers): the cheap level that
         // still counts keys written/read and iterator seeks/nexts for INFO.
         db_opts.enable_statistics();
