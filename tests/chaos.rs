@@ -1665,6 +1665,46 @@ fn simultaneous_moves_from_two_sources_to_one_destination_arrive_intact() {
     println!("job ids collided in {collisions} of 6 attempts");
 }
 
+/// Waits for node 0's job to end, asserts it succeeded (showing node 0's
+/// log if not) and that node 1 holds exactly `before` in `slot`.
+fn assert_moved_by_node_0(cl: &Cluster, slot: u16, before: &[(String, Vec<u8>)]) {
+    let line = cluster::migration::wait_job_end(cl, 0);
+    assert!(
+        line.contains("state=success"),
+        "{line}\n--- source log ---\n{}",
+        cl.server(0).log()
+    );
+    cluster::migration::assert_moved_intact(cl, 0, 1, slot, before);
+}
+
+/// Keys filled into a slot, with their DUMP payloads.
+type Filled = Vec<(String, Vec<u8>)>;
+
+/// Two nodes on the per-key path, node 0 reaching node 1 through a
+/// [`commit_catching_proxy`] doing `at_commit`; 500 keys of `slot` are
+/// filled on node 0 and their move to node 1 is started. Returns the
+/// cluster, the proxy's flag and the keys with their DUMP payloads.
+fn per_key_move_behind_proxy(at_commit: AtCommit, slot: u16) -> (Cluster, Arc<AtomicBool>, Filled) {
+    let cl = Cluster::start_with(2, &[("migrate-type", "redis-command")]);
+    let (proxy, caught) = commit_catching_proxy(cl.port(1), at_commit);
+    cl.push_halves_via(proxy, 2);
+    let before = fill_slot(&cl, 0, slot, 500, 100);
+    cluster::migration::start_migration(&cl, 0, 1, slot);
+    (cl, caught, before)
+}
+
+/// Slot marks of one node in `CLUSTER NODES`: the slot and the other node.
+type Marks = Vec<(u16, String)>;
+
+/// Node `i`'s own importing and migrating marks in its `CLUSTER NODES`.
+fn own_marks(cl: &Cluster, i: usize) -> (Marks, Marks) {
+    cluster::cluster_nodes(&mut cl.client(i))
+        .into_iter()
+        .find(|n| n.is_myself())
+        .map(|n| (n.importing, n.migrating))
+        .unwrap_or_default()
+}
+
 /// What [`commit_catching_proxy`] does with the first `IMPORT-COMMIT`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum AtCommit {
@@ -1834,19 +1874,9 @@ fn a_job_resumed_before_its_destination_is_back_waits_for_it() {
     std::thread::sleep(Duration::from_secs(2));
     cl.start_again(1);
 
-    let line = cluster::migration::wait_job_end(&cl, 0);
-    assert!(
-        line.contains("state=success"),
-        "{line}\n--- source log ---\n{}",
-        cl.server(0).log()
-    );
-    cluster::migration::assert_moved_intact(&cl, 0, 1, slot, &before);
-    let marks = cluster::cluster_nodes(&mut cl.client(1))
-        .into_iter()
-        .find(|n| n.is_myself())
-        .map(|n| n.importing)
-        .unwrap_or_default();
-    assert!(marks.is_empty(), "importing marks left: {marks:?}");
+    assert_moved_by_node_0(&cl, slot, &before);
+    let (importing, _) = own_marks(&cl, 1);
+    assert!(importing.is_empty(), "importing marks left: {importing:?}");
 }
 
 /// Found by the loop (per-key path, destination killed in the cut-over):
@@ -1860,12 +1890,8 @@ fn a_job_resumed_before_its_destination_is_back_waits_for_it() {
 #[test]
 fn a_per_key_hand_off_asked_again_after_its_destination_restarted_commits() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cl = Cluster::start_with(2, &[("migrate-type", "redis-command")]);
-    let (proxy, caught) = commit_catching_proxy(cl.port(1), AtCommit::Drop);
-    cl.push_halves_via(proxy, 2);
     let slot = 310;
-    let before = fill_slot(&cl, 0, slot, 500, 100);
-    cluster::migration::start_migration(&cl, 0, 1, slot);
+    let (mut cl, caught, before) = per_key_move_behind_proxy(AtCommit::Drop, slot);
     // The commit never reaches the destination; the source asks again
     // after a pause, by which time the destination has restarted.
     let at_commit = common::wait_until(Duration::from_secs(60), || caught.load(Ordering::SeqCst));
@@ -1873,19 +1899,9 @@ fn a_per_key_hand_off_asked_again_after_its_destination_restarted_commits() {
     cl.kill9(1);
     cl.start_again(1);
 
-    let line = cluster::migration::wait_job_end(&cl, 0);
-    assert!(
-        line.contains("state=success"),
-        "{line}\n--- source log ---\n{}",
-        cl.server(0).log()
-    );
-    cluster::migration::assert_moved_intact(&cl, 0, 1, slot, &before);
-    let marks = cluster::cluster_nodes(&mut cl.client(0))
-        .into_iter()
-        .find(|n| n.is_myself())
-        .map(|n| n.migrating)
-        .unwrap_or_default();
-    assert!(marks.is_empty(), "migrating marks left: {marks:?}");
+    assert_moved_by_node_0(&cl, slot, &before);
+    let (_, migrating) = own_marks(&cl, 0);
+    assert!(migrating.is_empty(), "migrating marks left: {migrating:?}");
 }
 
 /// A per-key job stopped by a refused hand-off keeps its slots MIGRATING
@@ -1896,23 +1912,19 @@ fn a_per_key_hand_off_asked_again_after_its_destination_restarted_commits() {
 #[test]
 fn a_stopped_per_key_job_is_resumed_by_the_same_migrate() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let cl = Cluster::start_with(2, &[("migrate-type", "redis-command")]);
-    let (proxy, caught) = commit_catching_proxy(cl.port(1), AtCommit::Refuse);
-    cl.push_halves_via(proxy, 2);
     let slot = 312;
-    let before = fill_slot(&cl, 0, slot, 500, 100);
-    cluster::migration::start_migration(&cl, 0, 1, slot);
+    let (cl, caught, before) = per_key_move_behind_proxy(AtCommit::Refuse, slot);
     let line = cluster::migration::wait_job_end(&cl, 0);
     assert!(caught.load(Ordering::SeqCst), "the commit never came");
     assert!(line.contains("state=failed"), "{line}");
     let stopped = jobs_of(&cl, 0);
     assert_eq!(stopped.len(), 1, "{stopped:?}");
-    let marks = cluster::cluster_nodes(&mut cl.client(0))
-        .into_iter()
-        .find(|n| n.is_myself())
-        .map(|n| n.migrating)
-        .unwrap_or_default();
-    assert_eq!(marks.len(), 1, "the slot stays MIGRATING: {marks:?}");
+    let (_, migrating) = own_marks(&cl, 0);
+    assert_eq!(
+        migrating.len(),
+        1,
+        "the slot stays MIGRATING: {migrating:?}"
+    );
 
     let mut src = cl.client(0);
     let wider: Result<Value, String> = cluster::try_q(
@@ -1933,14 +1945,8 @@ fn a_stopped_per_key_job_is_resumed_by_the_same_migrate() {
     assert!(refused.contains(&expected), "{refused}");
 
     cluster::migration::start_migration(&cl, 0, 1, slot);
-    let line = cluster::migration::wait_job_end(&cl, 0);
-    assert!(
-        line.contains("state=success"),
-        "{line}\n--- source log ---\n{}",
-        cl.server(0).log()
-    );
+    assert_moved_by_node_0(&cl, slot, &before);
     let jobs = jobs_of(&cl, 0);
     assert_eq!(jobs.len(), 1, "the resumed job keeps its id: {jobs:?}");
     assert_eq!(jobs[0].id, stopped[0].id);
-    cluster::migration::assert_moved_intact(&cl, 0, 1, slot, &before);
 }
