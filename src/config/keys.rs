@@ -140,7 +140,7 @@ pub static KEYS: &[KeyDef] = &[
     ),
     key(
         "rocksdb.cache_index_and_filter_blocks",
-        "no",
+        "yes",
         Kind::Bool,
         false,
     ),

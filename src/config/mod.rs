@@ -387,4 +387,27 @@ mod tests {
         cfg.set("migrate-batch-size-max-kb", "16").unwrap();
         assert!(cfg.validate().is_ok());
     }
+
+    /// `make run`'s file states the built-in defaults: a server started
+    /// without a file behaves as one started with it, and a default changed
+    /// in one place only shows up here.
+    #[test]
+    fn the_shipped_config_file_states_the_built_in_defaults() {
+        let text = include_str!("../../conf/ferrocks.conf");
+        let mut checked = 0;
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (name, value) = line.split_once(' ').unwrap_or((line, ""));
+            let def = keys::find(name).unwrap_or_else(|| panic!("{name} is not a config key"));
+            assert_eq!(
+                value.trim().trim_matches('"'),
+                def.default,
+                "{name}: the file and the built-in default differ"
+            );
+            checked += 1;
+        }
+        assert!(checked > 50, "only {checked} keys in the file");
+    }
 }
