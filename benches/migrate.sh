@@ -57,13 +57,39 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# Bytes of the regular files under dir $1 that sit in the page cache. Files
-# that vanish between the listing and fincore (compaction, WAL recycling)
-# are left out instead of failing the run.
-pc_bytes() {
+# "bytes path" of each regular file under dir $1 with pages in the page
+# cache. Files that vanish between the listing and fincore (compaction, WAL
+# recycling) are left out instead of failing the run.
+pc_list() {
   { find "$1" -type f -print0 2>/dev/null \
-      | xargs -0 -r fincore --bytes --noheadings --output RES 2>/dev/null || true; } \
-    | awk '$1 ~ /^[0-9]+$/ {s += $1} END {printf "%.0f\n", s}'
+      | xargs -0 -r fincore --bytes --noheadings --output RES,FILE 2>/dev/null || true; } \
+    | awk '$1 ~ /^[0-9]+$/ && $1 > 0'
+}
+
+# Bytes of the regular files under dir $1 that sit in the page cache.
+pc_bytes() { pc_list "$1" | pc_sum; }
+pc_sum() { awk '{s += $1} END {printf "%.0f\n", s}'; }
+
+# From a pc_list listing on stdin: the three files with the most pages in
+# the page cache as "name MiB" pairs, and what the others hold together.
+pc_top() {
+  sort -rn \
+    | awk '{n = split($2, p, "/")}
+           NR <= 3 {printf "%s%s %.0f", (NR > 1 ? ", " : ""), p[n], $1 / 1048576; next}
+           {rest += $1; others++}
+           END {if (others) printf ", %d more files %.0f", others, rest / 1048576; print ""}'
+}
+
+# Samples the page cache of node dir $1 into peak variable $2 (bytes); on a
+# new peak, keeps what it is made of in file $3.
+pc_sample() {
+  local list p
+  list=$(pc_list "$1")
+  p=$(pc_sum <<<"$list")
+  if (( p > ${!2} )); then
+    printf -v "$2" '%s' "$p"
+    pc_top <<<"$list" >"$3"
+  fi
 }
 
 # Drops the page cache of every regular file under the given dirs (synced
@@ -281,8 +307,8 @@ run_migration() {
     (( r1 > m1 )) && m1=$r1; (( r2 > m2 )) && m2=$r2
     now=${EPOCHREALTIME/./}
     if (( now >= next_pc )); then
-      p=$(pc_bytes "$TMP/n1"); (( p > k1 )) && k1=$p
-      p=$(pc_bytes "$TMP/n2"); (( p > k2 )) && k2=$p
+      pc_sample "$TMP/n1" k1 "$TMP/pctop-$slot-src"
+      pc_sample "$TMP/n2" k2 "$TMP/pctop-$slot-dst"
       next_pc=$(( now + 1000000 ))
     fi
     line=$(info_job "$P1")
@@ -290,8 +316,8 @@ run_migration() {
     sleep 0.05
   done
   end=$(date +%s.%N)
-  p=$(pc_bytes "$TMP/n1"); (( p > k1 )) && k1=$p
-  p=$(pc_bytes "$TMP/n2"); (( p > k2 )) && k2=$p
+  pc_sample "$TMP/n1" k1 "$TMP/pctop-$slot-src"
+  pc_sample "$TMP/n2" k2 "$TMP/pctop-$slot-dst"
   case "$line" in *state=failed*) echo "[bench-migrate] slot $slot: the migration failed: $line" >&2 ;; esac
   if [[ -n $perf1 ]]; then
     kill -INT "$perf1" "$perf2" 2>/dev/null || true
@@ -312,6 +338,12 @@ row() {
   local raw wire
   raw=$(field "$7" raw_bytes); wire=$(field "$7" wire_bytes)
   echo "| $1 | $2 | $(rate "${raw:-0}" "$2") | $(kps "$KEYS" "$2") | $(ratio "$wire" "$raw") | $3 / $4 | $5 / $6 | $(field "$7" write_pause_ms) ms$8 |"
+}
+# The largest files at a row's page-cache peaks: label $1, slot $2.
+pc_top_lines() {
+  local src dst
+  src=$(cat "$TMP/pctop-$2-src" 2>/dev/null); dst=$(cat "$TMP/pctop-$2-dst" 2>/dev/null)
+  echo "- page cache at the peaks of $1, largest files (MiB): source ${src:-none}; destination ${dst:-none}"
 }
 TABLE_HEAD="| method | seconds | MB/s | keys/s | wire/raw | peak RSS growth src / dst (MiB) | page cache added src / dst (MiB) | write pause |
 |---|---:|---:|---:|---:|---:|---:|---:|"
@@ -434,6 +466,7 @@ if (( ONLY_RAW )); then
     echo "- raw-key-value${IMPORT_MODE:+ (import-mode $IMPORT_MODE)}: $A_SECS s, $(rate "$RAW_A" "$A_SECS") MB/s, wire/raw $(ratio "$WIRE_A" "$RAW_A")"
     echo "- peak RSS growth during the move: source $A_SRC MiB, destination $A_DST MiB (target <= 64 MiB each)"
     echo "- page cache added by the move (data dirs evicted before it): source $A_PCS MiB, destination $A_PCD MiB (target <= 64 MiB each)"
+    pc_top_lines "the move" $SLOT_A
     echo "- write pause $(field "$A_LINE" write_pause_ms) ms (server); writer p99 $A_WP99 ms, max $A_WMAX ms"
     [[ $PERF == 1 ]] && echo "- timed under perf record on both nodes"
     echo "- source's cut-over log: $(grep -o 'writes paused.*' "$TMP/n1.log" | head -1)"
@@ -573,6 +606,9 @@ PY
   echo "- targets: peak RSS growth and page cache added <= 64 MiB each side; write pause p99 <= 50 ms under 10k writes/s"
   echo "- writer: $A_WN${I_LINE:+ / $I_WN} SETs acknowledged, p50 $A_WP50${I_LINE:+ / $I_WP50} ms"
   echo "- source's cut-over log (a): $(grep -o 'writes paused.*' "$TMP/n1.log" | head -1)"
+  pc_top_lines "(a) $IMPORT_MODE" $SLOT_A
+  [[ -n $I_LINE ]] && pc_top_lines "(a) write" $SLOT_I
+  pc_top_lines "(b) redis-command" $SLOT_B
   echo "- job lines: \`$A_LINE\`"
   [[ -n $I_LINE ]] && echo "  \`$I_LINE\`"
   echo "  \`$B_LINE\`"
