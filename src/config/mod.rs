@@ -395,14 +395,14 @@ mod tests {
     fn the_shipped_config_file_states_the_built_in_defaults() {
         let text = include_str!("../../conf/ferrocks.conf");
         let mut checked = 0;
-        for line in text.lines().map(str::trim) {
-            if line.is_empty() || line.starts_with('#') {
+        for raw in text.lines() {
+            let Some(entry) = file::parse_line(raw).expect("a valid line") else {
                 continue;
-            }
-            let (name, value) = line.split_once(' ').unwrap_or((line, ""));
+            };
+            let name = &entry.key;
             let def = keys::find(name).unwrap_or_else(|| panic!("{name} is not a config key"));
             assert_eq!(
-                value.trim().trim_matches('"'),
+                entry.values.join(" "),
                 def.default,
                 "{name}: the file and the built-in default differ"
             );
