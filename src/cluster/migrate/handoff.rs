@@ -217,7 +217,7 @@ pub(super) fn finish_on_source(job: &Job) -> Result<(), JobError> {
     let storage = &job.node.storage;
     for ns in job.namespaces {
         storage
-            .delete_data_range(
+            .drop_data_range(
                 &keys::slot_prefix(ns, status.first),
                 &keys::slot_prefix(ns, status.last + 1),
             )
@@ -285,7 +285,7 @@ fn settle_handoff(node: &NodeHandle, status: &MigrationStatus) {
     };
     for slot in &elsewhere {
         for ns in node.settings.namespace_prefixes() {
-            if let Err(e) = node.storage.delete_data_range(
+            if let Err(e) = node.storage.drop_data_range(
                 &keys::slot_prefix(&ns, *slot),
                 &keys::slot_prefix(&ns, *slot + 1),
             ) {
