@@ -57,6 +57,17 @@ pub(super) fn cut_over(
     }
     .save(storage)
     .map_err(|e| JobError::Storage(e.to_string()))?;
+    if per_key {
+        // The paused pass reads each slot from its start, through the
+        // tombstone and the old value of every key moved so far (370 ms
+        // for 600k keys here): compacted away first, they cost the pause
+        // nothing.
+        storage.compact_range(
+            crate::storage::Cf::Metadata,
+            &keys::slot_prefix(b"", status.first),
+            &keys::slot_prefix(b"", status.last + 1),
+        );
+    }
     let slots: Vec<u16> = (status.first..=status.last).collect();
     let pause_started = Instant::now();
     cluster.write().paused.extend(slots.iter().copied());
