@@ -226,6 +226,10 @@ fn run_inner(
             String::new()
         }
     );
+    // What the job makes this node read and write beside its own reads
+    // (WAL files the catch-up scans, flushes and compactions meanwhile)
+    // is kept out of the page cache while it runs.
+    let _bulk = storage.bulk_work();
     let _wal_hold = if per_key {
         None
     } else {
